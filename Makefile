@@ -1,0 +1,49 @@
+# The book's entry points. Each target creates the virtual environment .venv
+# (from the exact lock in requirements/lock.txt) when it is missing or stale.
+#
+#   make book        build the static site into _build/html (warnings fail the build)
+#   make test        package tests, doctests, book checks and strict nbval on every notebook
+#   make notebooks   re-execute every notebook in place, refreshing its stored outputs
+
+SHELL     := /bin/bash
+PYTHON    ?= python3
+VENV      := .venv
+PY        := $(VENV)/bin/python
+STAMP     := $(VENV)/.installed
+MATHJAX   := _vendor/mathjax/tex-mml-chtml.js
+# Evaluated when used, after the environment exists.
+NOTEBOOKS  = $(shell $(PY) tools/booktools.py notebooks)
+PYTEST_ARGS ?=
+
+.PHONY: book test notebooks env clean
+
+env: $(STAMP)
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+# MathJax comes from the npm registry (package.json / package-lock.json) and is
+# served by the site itself.
+$(MATHJAX): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf _vendor/mathjax
+	mkdir -p _vendor
+	cp -r node_modules/mathjax/es5 _vendor/mathjax
+	touch $@
+
+book: $(STAMP) $(MATHJAX)
+	$(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going
+
+test: book
+	$(PY) -m pytest tests companion $(NOTEBOOKS) \
+	    --doctest-modules --nbval --nbval-current-env \
+	    --nbval-sanitize-with tests/nbval_sanitize.cfg $(PYTEST_ARGS)
+
+notebooks: $(STAMP)
+	$(PY) tools/booktools.py execute
+
+clean:
+	rm -rf _build _vendor node_modules

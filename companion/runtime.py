@@ -1,0 +1,167 @@
+"""Run-time settings shared by every notebook: seeds, determinism, device, quiet logs."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import random
+import sys
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+__all__ = ["DEVICE_ENV", "Captured", "device", "quiet", "setup"]
+
+#: Environment variable that overrides the device chosen by :func:`device`.
+DEVICE_ENV = "COMPANION_DEVICE"
+
+# Log noise that is never part of a lesson. The TensorFlow variables only take
+# effect when set before ``import tensorflow``, which is why notebooks call
+# :func:`setup` first.
+_QUIET_ENV = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",  # TensorFlow C++ INFO/WARNING/ERROR lines, oneDNN notice
+    "TQDM_DISABLE": "1",  # tqdm reads TQDM_* once, when it is first imported
+    "CUBLAS_WORKSPACE_CONFIG": ":4096:8",  # required by deterministic cuBLAS
+}
+
+# torch warns (once per op) when an op has no deterministic implementation and
+# ``warn_only=True``; the warning says nothing about the lesson's numbers.
+_NONDETERMINISTIC_WARNING = r".*does not have a deterministic implementation.*"
+
+
+def setup(seed: int = 0, *, deterministic: bool = True) -> None:
+    """Seed every random number generator and quiet framework logs.
+
+    Seeds Python's :mod:`random`, NumPy's global generator, PyTorch (CPU and
+    every CUDA device) and, when it has already been imported, TensorFlow.
+    With ``deterministic=True`` PyTorch (and TensorFlow, if imported) use
+    deterministic algorithms where they have them.
+
+    Call it at the top of a notebook, before importing TensorFlow or
+    torchkeras, so that the log settings take effect.
+
+    Parameters
+    ----------
+    seed:
+        A non-negative integer below ``2**32``.
+    deterministic:
+        Ask the frameworks for deterministic kernels.
+
+    Examples
+    --------
+    >>> import torch
+    >>> setup(0)
+    >>> a = torch.rand(2)
+    >>> setup(0)
+    >>> bool(torch.equal(a, torch.rand(2)))
+    True
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if not 0 <= int(seed) < 2**32:
+        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    seed = int(seed)
+
+    for name, value in _QUIET_ENV.items():
+        os.environ.setdefault(name, value)
+    for noisy in ("tensorflow", "absl", "h5py", "matplotlib.font_manager"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+    torch.use_deterministic_algorithms(deterministic, warn_only=True)
+    if torch.backends.cudnn.is_available():
+        torch.backends.cudnn.benchmark = not deterministic
+    warnings.filterwarnings("ignore", message=_NONDETERMINISTIC_WARNING, category=UserWarning)
+
+    tf = sys.modules.get("tensorflow")
+    if tf is not None:
+        tf.random.set_seed(seed)
+        if deterministic:
+            tf.config.experimental.enable_op_determinism()
+
+
+def device() -> torch.device:
+    """The device the book computes on.
+
+    ``cuda`` when a CUDA device is available, otherwise ``cpu``. The
+    environment variable ``COMPANION_DEVICE`` (for example ``cpu`` or
+    ``cuda:1``) overrides the choice.
+
+    Raises
+    ------
+    ValueError
+        If ``COMPANION_DEVICE`` does not name a device torch knows, or names a
+        CUDA device this machine does not have.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["COMPANION_DEVICE"] = "cpu"
+    >>> device()
+    device(type='cpu')
+    >>> del os.environ["COMPANION_DEVICE"]
+    """
+    wanted = os.environ.get(DEVICE_ENV, "").strip()
+    if not wanted:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(wanted)
+    except RuntimeError as exc:
+        raise ValueError(f"{DEVICE_ENV}={wanted!r} is not a device name torch knows ({exc})") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{DEVICE_ENV}={wanted!r} asks for CUDA, but torch sees no CUDA device")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"{DEVICE_ENV}={wanted!r}: this machine has {torch.cuda.device_count()} CUDA device(s)"
+            )
+    return dev
+
+
+@dataclass
+class Captured:
+    """What :func:`quiet` captured: the text written to stdout and stderr."""
+
+    stdout: str = ""
+    stderr: str = ""
+    _buffers: tuple[io.StringIO, io.StringIO] = field(default_factory=lambda: (io.StringIO(), io.StringIO()), repr=False)
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[Captured]:
+    """Capture everything a noisy call prints (banners, progress bars).
+
+    Use it around library calls that print per-epoch banners with timestamps
+    or progress bars, such as torchkeras' ``KerasModel.fit``: the stored
+    notebook output then holds only what the lesson shows. What was printed
+    stays available on the yielded object.
+
+    Examples
+    --------
+    >>> with quiet() as out:
+    ...     print("epoch 1 of 3, 12:01:33")
+    >>> out.stdout
+    'epoch 1 of 3, 12:01:33\\n'
+    """
+    captured = Captured()
+    out_buf, err_buf = captured._buffers
+    previous = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        with contextlib.redirect_stdout(out_buf), contextlib.redirect_stderr(err_buf):
+            yield captured
+    finally:
+        if previous is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = previous
+        captured.stdout = out_buf.getvalue()
+        captured.stderr = err_buf.getvalue()

@@ -1,0 +1,9 @@
+"""Shared test set-up: the book tools live in tools/, outside the package."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
