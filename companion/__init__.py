@@ -14,6 +14,7 @@ The top level gathers what every notebook of the book needs first:
 
 from __future__ import annotations
 
+from . import info
 from ._version import __version__
 from .display import fmt, show, show_source
 from .runtime import device, quiet, setup
@@ -22,6 +23,7 @@ __all__ = [
     "__version__",
     "device",
     "fmt",
+    "info",
     "quiet",
     "setup",
     "show",
