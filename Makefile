@@ -11,6 +11,8 @@ VENV      := .venv
 PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed
 MATHJAX   := _vendor/mathjax/tex-mml-chtml.js
+# The browser test drives Debian's Chromium (Playwright cannot download its own here).
+CHROMIUM  ?= /usr/bin/chromium
 # Evaluated when used, after the environment exists.
 NOTEBOOKS  = $(shell $(PY) tools/booktools.py notebooks)
 PYTEST_ARGS ?=
@@ -37,8 +39,13 @@ $(MATHJAX): package.json package-lock.json
 book: $(STAMP) $(MATHJAX)
 	$(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going
 
-test: book
-	$(PY) -m pytest tests companion $(NOTEBOOKS) \
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the browser test of the site"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+test: book $(CHROMIUM)
+	COMPANION_CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests companion $(NOTEBOOKS) \
 	    --doctest-modules --nbval --nbval-current-env \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg $(PYTEST_ARGS)
 

@@ -10,7 +10,6 @@ import random
 import sys
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -126,13 +125,19 @@ def device() -> torch.device:
     return dev
 
 
-@dataclass
 class Captured:
-    """What :func:`quiet` captured: the text written to stdout and stderr."""
+    """What :func:`companion.quiet` captured: the text written to ``stdout`` and ``stderr``.
 
-    stdout: str = ""
-    stderr: str = ""
-    _buffers: tuple[io.StringIO, io.StringIO] = field(default_factory=lambda: (io.StringIO(), io.StringIO()), repr=False)
+    Both attributes are filled in when the ``with`` block ends.
+    """
+
+    def __init__(self) -> None:
+        self.stdout = ""
+        self.stderr = ""
+        self._buffers = (io.StringIO(), io.StringIO())
+
+    def __repr__(self) -> str:
+        return f"Captured(stdout={self.stdout!r}, stderr={self.stderr!r})"
 
 
 @contextlib.contextmanager
