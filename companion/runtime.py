@@ -23,7 +23,11 @@ DEVICE_ENV = "COMPANION_DEVICE"
 # effect when set before ``import tensorflow``, which is why notebooks call
 # :func:`setup` first.
 _QUIET_ENV = {
-    "TF_CPP_MIN_LOG_LEVEL": "3",  # TensorFlow C++ INFO/WARNING/ERROR lines, oneDNN notice
+    "TF_CPP_MIN_LOG_LEVEL": "3",  # TensorFlow C++ INFO/WARNING/ERROR lines
+    # TensorFlow announces its oneDNN kernels on the process's stderr before its
+    # log level applies, and a notebook kernel stores that text. The plain
+    # kernels are also the deterministic ones.
+    "TF_ENABLE_ONEDNN_OPTS": "0",
     "TQDM_DISABLE": "1",  # tqdm reads TQDM_* once, when it is first imported
     "CUBLAS_WORKSPACE_CONFIG": ":4096:8",  # required by deterministic cuBLAS
 }

@@ -37,6 +37,7 @@ def test_setup_switches_determinism_and_quiets_logs() -> None:
     companion.setup(0)
     assert torch.are_deterministic_algorithms_enabled()
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
     assert os.environ["TQDM_DISABLE"] == "1"
 
 
