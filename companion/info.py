@@ -143,7 +143,8 @@ def entropy(p: Any, *, dim: int = -1, base: float | None = None) -> Array:
 
     Returns
     -------
-    The entropy, with ``dim`` removed; same kind (array or tensor) as ``p``.
+    numpy.ndarray or torch.Tensor
+        The entropy, with ``dim`` removed; the same kind as ``p``.
 
     Examples
     --------
