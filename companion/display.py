@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import inspect
 import math
+import sys
 import textwrap
 from collections.abc import Mapping
 from typing import Any
@@ -79,13 +80,32 @@ def _fmt_array(a: np.ndarray, precision: int) -> str:
         return repr(a)
 
 
+def _fmt_pandas(value: Any, precision: int) -> str | None:
+    """A pandas DataFrame or Series as rounded plain text, or None for other objects."""
+    pd = sys.modules.get("pandas")  # only objects of an already imported pandas can be pandas objects
+    if pd is None or not isinstance(value, (pd.DataFrame, pd.Series)):
+        return None
+    rounded = value.copy()
+    columns = [value.name] if isinstance(value, pd.Series) else list(value.columns)
+    frame = rounded.to_frame() if isinstance(value, pd.Series) else rounded
+    for col in columns:
+        if pd.api.types.is_float_dtype(frame[col]):
+            frame[col] = frame[col].round(precision) + 0.0
+    if isinstance(value, pd.Series):
+        rounded = frame[columns[0]]
+    with pd.option_context("display.precision", precision, "display.width", 120):
+        return rounded.to_string() if isinstance(value, pd.Series) else frame.to_string()
+
+
 def fmt(value: Any, precision: int = 4) -> str:
     """Format ``value`` as text that does not depend on the device that computed it.
 
     Tensors are detached and moved to the CPU; floating values of tensors,
-    arrays and Python or NumPy scalars are rounded to ``precision`` decimals
-    (``-0.0`` prints as ``0.0``); lists, tuples and dicts are formatted item by
-    item. Other objects are formatted with :func:`str`.
+    arrays, pandas objects and Python or NumPy scalars are rounded to
+    ``precision`` decimals (``-0.0`` prints as ``0.0``); a pandas DataFrame or
+    Series is printed as plain text (never its HTML form); lists, tuples and
+    dicts are formatted item by item. Other objects are formatted with
+    :func:`str`.
 
     Parameters
     ----------
@@ -105,6 +125,9 @@ def fmt(value: Any, precision: int = 4) -> str:
     '{loss: 0.018, step: 3}'
     """
     precision = _check_precision(precision)
+    table = _fmt_pandas(value, precision)
+    if table is not None:
+        return table
     if isinstance(value, torch.Tensor):
         return _fmt_tensor(value, precision)
     if isinstance(value, np.ndarray):

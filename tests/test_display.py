@@ -98,3 +98,15 @@ def test_show_source_with_and_without_docstring(capsys: pytest.CaptureFixture[st
 def test_show_source_rejects_builtins() -> None:
     with pytest.raises(TypeError, match="show_source"):
         show_source(len)
+
+
+def test_pandas_objects_print_as_rounded_text() -> None:
+    import pandas as pd
+
+    df = pd.DataFrame({"loss": [0.123456, -1e-9], "epoch": [1, 2], "name": ["a", "b"]})
+    assert fmt(df, precision=3) == pd.DataFrame(
+        {"loss": [0.123, 0.0], "epoch": [1, 2], "name": ["a", "b"]}
+    ).to_string()
+    assert "-0" not in fmt(df)
+    series = pd.Series([0.5, 2 / 3], name="acc")
+    assert fmt(series, precision=2) == pd.Series([0.5, 0.67], name="acc").to_string()
