@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import inspect
 import math
+import re
 import sys
 import textwrap
 from collections.abc import Mapping
@@ -59,10 +60,8 @@ def _fmt_tensor(t: torch.Tensor, precision: int) -> str:
         text = repr(wide)
     default = torch.complex64 if t.is_complex() else torch.get_default_dtype()
     suffix = "" if t.dtype == default else f", dtype={t.dtype}"
-    if f", dtype={wide_name}" in text:
-        return text.replace(f", dtype={wide_name}", suffix)
-    # torch leaves the dtype out of an empty tensor's repr only for the default dtype
-    return text[:-1] + suffix + ")" if suffix else text
+    # torch puts the dtype on a line of its own when the values fill the line
+    return re.sub(rf",\s*dtype={re.escape(wide_name)}(?=\)$)", suffix, text)
 
 
 def _round64(t: torch.Tensor, precision: int) -> torch.Tensor:

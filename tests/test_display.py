@@ -110,3 +110,13 @@ def test_pandas_objects_print_as_rounded_text() -> None:
     assert "-0" not in fmt(df)
     series = pd.Series([0.5, 2 / 3], name="acc")
     assert fmt(series, precision=2) == pd.Series([0.5, 0.67], name="acc").to_string()
+
+
+def test_dtype_on_its_own_line_is_handled() -> None:
+    # A long row makes torch wrap ", dtype=..." onto a new line.
+    t = torch.linspace(-1, 1, 40)
+    text = fmt(t)
+    assert "float64" not in text and text.endswith("])")
+    assert text.count(".") == 40
+    wide = fmt(t.double())
+    assert wide.endswith("dtype=torch.float64)")
