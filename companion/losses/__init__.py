@@ -4,7 +4,9 @@
   :class:`FocalLoss`) and multi-class (:func:`softmax_focal_loss`, :class:`SoftmaxFocalLoss`),
   plus the probability form the source articles use (:func:`binary_focal_loss_from_probs`);
 * :mod:`~companion.losses.sce`: symmetric cross entropy for noisy labels (:func:`sce_loss`,
-  :class:`SCELoss`).
+  :class:`SCELoss`);
+* :mod:`~companion.losses.log_cosh`: the log-cosh regression loss, stable for any residual
+  (:func:`log_cosh_loss`, :class:`LogCoshLoss`).
 """
 
 from __future__ import annotations
@@ -16,15 +18,17 @@ from .focal import (
     sigmoid_focal_loss,
     softmax_focal_loss,
 )
+from .log_cosh import LogCoshLoss, log_cosh, log_cosh_loss
 from .sce import SCELoss, sce_loss
-
-# Further loss modules (for example log_cosh) add their imports above and their names below.
 
 __all__: list[str] = [
     "FocalLoss",
+    "LogCoshLoss",
     "SCELoss",
     "SoftmaxFocalLoss",
     "binary_focal_loss_from_probs",
+    "log_cosh",
+    "log_cosh_loss",
     "sce_loss",
     "sigmoid_focal_loss",
     "softmax_focal_loss",
