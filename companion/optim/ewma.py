@@ -1,0 +1,108 @@
+"""Exponentially weighted moving averages: the running mean behind momentum, RMSprop and Adam."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Union
+
+import numpy as np
+import torch
+
+__all__ = ["ewma"]
+
+Array = Union[np.ndarray, torch.Tensor]
+
+
+def _check_beta(beta: Any) -> float:
+    if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)):
+        raise TypeError(f"beta must be a real number, got {type(beta).__name__}")
+    beta = float(beta)
+    if not (math.isfinite(beta) and 0.0 <= beta < 1.0):
+        raise ValueError(f"beta must be in [0, 1), got {beta}")
+    return beta
+
+
+def _as_tensor(values: Any) -> tuple[torch.Tensor, bool]:
+    """``values`` as a floating tensor, and whether it came in as a tensor."""
+    if isinstance(values, torch.Tensor):
+        if values.is_complex() or values.dtype == torch.bool:
+            raise TypeError(f"values must be real numbers, got dtype {values.dtype}")
+        tensor = values if values.is_floating_point() else values.to(torch.get_default_dtype())
+        return tensor, True
+    try:
+        arr = np.asarray(values)
+    except Exception as exc:  # pragma: no cover - asarray accepts nearly anything
+        raise TypeError(f"values must be an array or a tensor: {exc}") from None
+    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise TypeError(f"values must hold real numbers, got dtype {arr.dtype}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    return torch.from_numpy(np.array(arr, order="C", copy=True)), False
+
+
+def ewma(values: Any, beta: float, *, bias_correction: bool = False) -> Array:
+    r"""The exponentially weighted moving average of ``values`` along their first axis.
+
+    Starting from :math:`v_0 = 0`,
+
+    .. math::
+
+        v_t = \beta\, v_{t-1} + (1 - \beta)\, x_t, \qquad t = 1, \dots, n,
+
+    so that :math:`v_t = (1-\beta) \sum_{i=0}^{t-1} \beta^i x_{t-i}`: the weights
+    fall geometrically with age and add up to :math:`1 - \beta^t`, not 1. Early
+    averages are therefore pulled toward the starting value 0. With
+    ``bias_correction=True`` each average is divided by that sum,
+
+    .. math::
+
+        \hat v_t = \frac{v_t}{1 - \beta^t},
+
+    which is the correction Adam applies to its two moment estimates. The
+    corrected average is what pandas computes with
+    ``Series.ewm(alpha=1 - beta, adjust=True).mean()``.
+
+    Parameters
+    ----------
+    values:
+        A NumPy array (or a list of numbers) or a torch tensor, at least
+        one-dimensional; time runs along the first axis, other axes are
+        averaged independently. Integers are converted to floats.
+    beta:
+        The decay :math:`\beta \in [0, 1)`. Larger values average over a
+        longer past: the weights fall to :math:`1/e` of the newest one after
+        about :math:`1/(1-\beta)` steps.
+    bias_correction:
+        Divide :math:`v_t` by :math:`1 - \beta^t`.
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        The averages :math:`v_1, \dots, v_n` (or :math:`\hat v_t`), the same kind,
+        shape and floating dtype as ``values`` (a tensor stays on its device).
+
+    Examples
+    --------
+    >>> ewma([1.0, 1.0, 1.0], beta=0.5)
+    array([0.5  , 0.75 , 0.875])
+    >>> ewma([1.0, 1.0, 1.0], beta=0.5, bias_correction=True)
+    array([1., 1., 1.])
+    >>> import torch
+    >>> ewma(torch.tensor([2.0, 4.0]), beta=0.5)
+    tensor([1.0000, 2.5000])
+    """
+    beta = _check_beta(beta)
+    if not isinstance(bias_correction, bool):
+        raise TypeError(f"bias_correction must be a bool, got {type(bias_correction).__name__}")
+    x, is_tensor = _as_tensor(values)
+    if x.ndim == 0:
+        raise ValueError("values must be at least one-dimensional (time along the first axis), got a scalar")
+    if x.shape[0] == 0:
+        raise ValueError("values is empty: there is nothing to average")
+
+    out = torch.empty_like(x)
+    v = torch.zeros_like(x[0])
+    for t in range(x.shape[0]):
+        v = beta * v + (1.0 - beta) * x[t]
+        out[t] = v / (1.0 - beta ** (t + 1)) if bias_correction else v
+    return out if is_tensor else out.numpy()

@@ -1,0 +1,208 @@
+"""The by-hand update rules of :mod:`companion.optim.rules` as ``torch.optim.Optimizer`` subclasses.
+
+Each class takes the same hyperparameters, with the same defaults, as the
+``torch.optim`` optimizer it mirrors, keeps ``param_groups``, ``state``,
+``state_dict()`` and ``zero_grad()`` from ``torch.optim.Optimizer``, and calls
+one rule per parameter in :meth:`~ReferenceOptimizer.step`. Drop one into a
+training loop in place of its torch twin and, in float64, the loop computes
+the same numbers.
+
+``REFERENCES`` maps each torch optimizer class to its reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+import torch
+
+from . import rules
+
+__all__ = [
+    "REFERENCES",
+    "ReferenceAdadelta",
+    "ReferenceAdagrad",
+    "ReferenceAdam",
+    "ReferenceAdamW",
+    "ReferenceAdamax",
+    "ReferenceNAdam",
+    "ReferenceOptimizer",
+    "ReferenceRAdam",
+    "ReferenceRMSprop",
+    "ReferenceRprop",
+    "ReferenceSGD",
+]
+
+
+class ReferenceOptimizer(torch.optim.Optimizer):
+    """Base class: an optimizer that applies a by-hand ``rule`` to every parameter with a gradient.
+
+    Subclasses set ``rule`` (a function of :mod:`companion.optim.rules`) and
+    ``hyperparameters`` (every keyword of the rule with its default). Parameters without a gradient are skipped, as in
+    ``torch.optim``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> w = torch.tensor([1.0, 2.0], requires_grad=True)
+    >>> opt = ReferenceSGD([w], lr=0.5)
+    >>> (w**2).sum().backward()
+    >>> opt.step()
+    >>> w.detach()
+    tensor([0., 0.])
+    """
+
+    rule: ClassVar[Callable[..., None]]
+    hyperparameters: ClassVar[dict[str, Any]]
+
+    def __init__(self, params: Iterable[Any], **hyperparameters: Any) -> None:
+        unknown = sorted(set(hyperparameters) - set(self.hyperparameters))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} got unknown hyperparameter(s) {unknown}; "
+                f"it takes {sorted(self.hyperparameters)}"
+            )
+        super().__init__(params, {**self.hyperparameters, **hyperparameters})
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group, checking its hyperparameters with a dry run of the rule on a throwaway tensor."""
+        super().add_param_group(param_group)
+        group = self.param_groups[-1]
+        scratch = torch.zeros(1, dtype=torch.float64)
+        type(self).rule(scratch, torch.zeros_like(scratch), {}, **{k: group[k] for k in self.hyperparameters})
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
+        """Update every parameter that has a gradient; return ``closure()`` if one is given."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            hyper = {k: group[k] for k in self.hyperparameters}
+            for p in group["params"]:
+                if p.grad is not None:
+                    type(self).rule(p, p.grad, self.state[p], **hyper)
+        return loss
+
+
+class ReferenceSGD(ReferenceOptimizer):
+    """``torch.optim.SGD`` by hand: see :func:`~companion.optim.rules.sgd_step`."""
+
+    rule = rules.sgd_step
+    hyperparameters: ClassVar[dict[str, Any]] = dict(
+        lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False
+    )
+
+
+class ReferenceAdam(ReferenceOptimizer):
+    """``torch.optim.Adam`` by hand: see :func:`~companion.optim.rules.adam_step`."""
+
+    rule = rules.adam_step
+    hyperparameters: ClassVar[dict[str, Any]] = dict(
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        amsgrad=False,
+        maximize=False,
+        decoupled_weight_decay=False,
+    )
+
+
+class ReferenceAdamW(ReferenceOptimizer):
+    """``torch.optim.AdamW`` by hand: Adam with decoupled weight decay, default 0.01."""
+
+    rule = rules.adam_step
+    hyperparameters: ClassVar[dict[str, Any]] = dict(
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        maximize=False,
+        decoupled_weight_decay=True,
+    )
+
+
+class ReferenceAdamax(ReferenceOptimizer):
+    """``torch.optim.Adamax`` by hand: see :func:`~companion.optim.rules.adamax_step`."""
+
+    rule = rules.adamax_step
+    hyperparameters: ClassVar[dict[str, Any]] = dict(
+        lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False
+    )
+
+
+class ReferenceNAdam(ReferenceOptimizer):
+    """``torch.optim.NAdam`` by hand: see :func:`~companion.optim.rules.nadam_step`."""
+
+    rule = rules.nadam_step
+    hyperparameters: ClassVar[dict[str, Any]] = dict(
+        lr=2e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        momentum_decay=4e-3,
+        decoupled_weight_decay=False,
+        maximize=False,
+    )
+
+
+class ReferenceRAdam(ReferenceOptimizer):
+    """``torch.optim.RAdam`` by hand: see :func:`~companion.optim.rules.radam_step`."""
+
+    rule = rules.radam_step
+    hyperparameters: ClassVar[dict[str, Any]] = dict(
+        lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False, maximize=False
+    )
+
+
+class ReferenceRMSprop(ReferenceOptimizer):
+    """``torch.optim.RMSprop`` by hand: see :func:`~companion.optim.rules.rmsprop_step`."""
+
+    rule = rules.rmsprop_step
+    hyperparameters: ClassVar[dict[str, Any]] = dict(
+        lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False
+    )
+
+
+class ReferenceAdagrad(ReferenceOptimizer):
+    """``torch.optim.Adagrad`` by hand: see :func:`~companion.optim.rules.adagrad_step`."""
+
+    rule = rules.adagrad_step
+    hyperparameters: ClassVar[dict[str, Any]] = dict(
+        lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10, maximize=False
+    )
+
+
+class ReferenceAdadelta(ReferenceOptimizer):
+    """``torch.optim.Adadelta`` by hand: see :func:`~companion.optim.rules.adadelta_step`."""
+
+    rule = rules.adadelta_step
+    hyperparameters: ClassVar[dict[str, Any]] = dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False)
+
+
+class ReferenceRprop(ReferenceOptimizer):
+    """``torch.optim.Rprop`` by hand: see :func:`~companion.optim.rules.rprop_step`."""
+
+    rule = rules.rprop_step
+    hyperparameters: ClassVar[dict[str, Any]] = dict(
+        lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0), maximize=False
+    )
+
+
+#: Each ``torch.optim`` class that has a by-hand reference, and that reference.
+REFERENCES: dict[type[torch.optim.Optimizer], type[ReferenceOptimizer]] = {
+    torch.optim.SGD: ReferenceSGD,
+    torch.optim.Adam: ReferenceAdam,
+    torch.optim.AdamW: ReferenceAdamW,
+    torch.optim.Adamax: ReferenceAdamax,
+    torch.optim.NAdam: ReferenceNAdam,
+    torch.optim.RAdam: ReferenceRAdam,
+    torch.optim.RMSprop: ReferenceRMSprop,
+    torch.optim.Adagrad: ReferenceAdagrad,
+    torch.optim.Adadelta: ReferenceAdadelta,
+    torch.optim.Rprop: ReferenceRprop,
+}
