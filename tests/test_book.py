@@ -54,6 +54,13 @@ def _first_code(nb: dict) -> dict:
     return next(cell for cell in nb["cells"] if cell["cell_type"] == "code" and cell["outputs"])
 
 
+def _last_code(nb: dict) -> dict:
+    """The last code cell, made to print without asserting (nothing follows it)."""
+    cell = [cell for cell in nb["cells"] if cell["cell_type"] == "code"][-1]
+    cell["source"] = "print('a result')"
+    return cell
+
+
 def _first_output(nb: dict) -> dict:
     return _first_code(nb)["outputs"][0]
 
@@ -71,6 +78,9 @@ def _first_output(nb: dict) -> dict:
         (lambda nb: _first_code(nb).update(execution_count=None), "execution_count"),
         (lambda nb: _first_code(nb)["metadata"].update(execution={"iopub.status.busy": "2026"}), "volatile"),
         (lambda nb: nb["metadata"]["language_info"].update(version="3.11.7"), "language_info.version"),
+        (lambda nb: _last_code(nb)["metadata"].update(tags=["nbval-ignore-output"]), "no assertion"),
+        (lambda nb: _first_code(nb)["metadata"].update(tags=["nbval-skip"]), "only 'nbval-ignore-output'"),
+        (lambda nb: _first_code(nb).update(source="# NBVAL_IGNORE_OUTPUT\nprint(1)"), "NBVAL_ comment"),
         (
             lambda nb: _first_code(nb)["outputs"].append(
                 {"output_type": "error", "ename": "ValueError", "evalue": "", "traceback": []}
@@ -97,6 +107,18 @@ def test_strip_volatile_makes_a_dirty_notebook_clean(tmp_path: Path) -> None:
     path = tmp_path / "dirty.ipynb"
     path.write_text(json.dumps(booktools.strip_volatile(nb)), encoding="utf-8")
     assert booktools.notebook_problems(path) == []
+
+
+def test_strip_volatile_joins_printed_text_however_it_was_split() -> None:
+    def stream(name: str, text: str) -> dict:
+        return {"output_type": "stream", "name": name, "text": text}
+
+    figure = {"output_type": "display_data", "data": {"text/plain": "<Figure>"}, "metadata": {}}
+    cell = {"cell_type": "code", "metadata": {}, "source": "",
+            "outputs": [stream("stdout", "a\n"), stream("stdout", "b\n"), figure, stream("stdout", "c\n"),
+                        stream("stderr", "d\n")]}
+    booktools.strip_volatile({"metadata": {}, "cells": [cell]})
+    assert cell["outputs"] == [stream("stdout", "a\nb\n"), figure, stream("stdout", "c\n"), stream("stderr", "d\n")]
 
 
 # --- the built site ---------------------------------------------------------------
