@@ -1,7 +1,8 @@
 # The book's entry points. Each target creates the virtual environment .venv
 # (from the exact lock in requirements/lock.txt) when it is missing or stale.
 #
-#   make book        build the static site into _build/html (warnings fail the build)
+#   make book        build the static site into _build/html (warnings fail the build;
+#                    REPOSITORY=https://github.com/owner/name adds the launch buttons)
 #   make test        package tests, doctests, book checks and strict nbval on every notebook
 #   make notebooks   re-execute every notebook in place, refreshing its stored outputs
 
@@ -36,8 +37,18 @@ $(MATHJAX): package.json package-lock.json
 	cp -r node_modules/mathjax/es5 _vendor/mathjax
 	touch $@
 
+# The repository the site links to, with its Colab and Binder launch buttons:
+# git's remote "origin" when it is a GitHub or GitLab address, or
+# REPOSITORY=https://github.com/owner/name (BRANCH=main). Without one the site
+# has no repository link and no launch buttons.
+REPOSITORY ?=
+BRANCH     ?= main
+SITE_CONFIG := _build/site-config.yml
+
 book: $(STAMP) $(MATHJAX)
-	$(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going
+	$(PY) tools/booktools.py site-config --output $(SITE_CONFIG) --branch $(BRANCH) \
+	    $(if $(REPOSITORY),--repository $(REPOSITORY))
+	$(VENV)/bin/jupyter-book build . --config $(SITE_CONFIG) --builder html -W -n --keep-going
 
 $(CHROMIUM):
 	@echo "Installing Debian's chromium for the browser test of the site"

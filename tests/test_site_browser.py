@@ -190,3 +190,26 @@ def test_screenshots_for_review(visits: dict[str, PageVisit]) -> None:
         target = SHOTS / (Path(path).stem + ".png")
         page.screenshot(path=str(target), full_page=False)
         assert target.stat().st_size > 10_000
+
+
+def test_published_site_shows_launch_buttons(browser: Browser, repository_site: Path) -> None:
+    """The site as published from a repository: the launch menu offers Colab and Binder."""
+    handler = functools.partial(_QuietHandler, directory=str(repository_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    visit = PageVisit(browser, f"http://127.0.0.1:{server.server_address[1]}/", "book/entropy.html")
+    try:
+        page = visit.page
+        page.locator(".dropdown-launch-buttons button").click()
+        menu = page.locator(".dropdown-launch-buttons .dropdown-menu")
+        menu.wait_for(state="visible")
+        assert set(menu.inner_text().split()) >= {"Binder", "Colab"}
+        assert visit.errors == [] and visit.external == []
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        target = SHOTS / "entropy-published.png"
+        page.screenshot(path=str(target), full_page=False)
+        assert target.stat().st_size > 10_000
+    finally:
+        visit.close()
+        server.shutdown()
+        server.server_close()

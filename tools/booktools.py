@@ -9,6 +9,7 @@ Command line::
 
     python tools/booktools.py notebooks          # the notebooks listed in _toc.yml
     python tools/booktools.py execute [NB ...]    # re-run notebooks in place, strip volatile metadata
+    python tools/booktools.py site-config --output F [--repository URL] [--branch B]
 """
 
 from __future__ import annotations
@@ -352,14 +353,86 @@ def site_problems(site: Path) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
+# ---------------------------------------------------------------------------
+# The site's configuration: _config.yml, plus the repository it is published from
+
+LAUNCH_BUTTONS = {
+    "notebook_interface": "jupyterlab",
+    "binderhub_url": "https://mybinder.org",
+    "colab_url": "https://colab.research.google.com",
+}
+_REMOTE = re.compile(
+    r"^(?:https://|ssh://git@|git@)(?P<host>github\.com|gitlab\.com)[:/]"
+    r"(?P<owner>[\w.-]+)/(?P<name>[\w.-]+?)(?:\.git)?/?$"
+)
+
+
+def repository_url(remote: str) -> str | None:
+    """The ``https`` address of a GitHub or GitLab repository named by a git remote, else ``None``.
+
+    >>> repository_url("git@github.com:someone/loss-book.git")
+    'https://github.com/someone/loss-book'
+    >>> repository_url("/srv/mirror/loss-book") is None
+    True
+    """
+    match = _REMOTE.match(remote.strip())
+    if match is None:
+        return None
+    return f"https://{match['host']}/{match['owner']}/{match['name']}"
+
+
+def _git_remote(root: Path) -> str:
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "config", "--get", "remote.origin.url"], cwd=root,
+                              capture_output=True, text=True, check=False)
+    except OSError:
+        return ""
+    return done.stdout.strip()
+
+
+def site_config(repository: str | None, branch: str = "main", root: Path = ROOT) -> dict[str, Any]:
+    """``_config.yml`` with, when the book's repository is known, its link and the launch buttons.
+
+    Jupyter Book's default repository is Jupyter Book's own, so without a known
+    repository the site shows no repository link and no Colab or Binder button
+    rather than links to the wrong place.
+    """
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    if repository:
+        url = repository_url(repository)
+        if url is None:
+            raise ValueError(f"repository must be a GitHub or GitLab address, got {repository!r}")
+        config["repository"] = {"url": url, "path_to_book": "", "branch": branch}
+        config["launch_buttons"] = dict(LAUNCH_BUTTONS)
+        config.setdefault("html", {}).update(use_repository_button=True, use_issues_button=True)
+    return config
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("notebooks", help="print the notebooks listed in _toc.yml, one per line")
     run = sub.add_parser("execute", help="re-run notebooks in place (default: every notebook in the toc)")
     run.add_argument("paths", nargs="*", type=Path)
+    conf = sub.add_parser("site-config", help="write the configuration the site is built with")
+    conf.add_argument("--repository", default=None,
+                      help="the book's GitHub/GitLab address (default: git's remote 'origin', if it is one)")
+    conf.add_argument("--branch", default="main")
+    conf.add_argument("--output", type=Path, required=True)
     args = parser.parse_args(argv)
 
+    if args.command == "site-config":
+        remote = args.repository if args.repository is not None else _git_remote(ROOT)
+        repository = remote if repository_url(remote or "") else None
+        if args.repository and repository is None:
+            parser.error(f"--repository must be a GitHub or GitLab address, got {args.repository!r}")
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(yaml.safe_dump(site_config(repository, args.branch), allow_unicode=True,
+                                              sort_keys=False), encoding="utf-8")
+        print(f"site configuration: {args.output} (repository: {repository_url(repository) if repository else 'none'})")
+        return 0
     if args.command == "notebooks":
         for nb in toc_notebooks():
             print(nb.relative_to(ROOT))
