@@ -43,7 +43,9 @@ def setup(seed: int = 0, *, deterministic: bool = True) -> None:
     Seeds Python's :mod:`random`, NumPy's global generator, PyTorch (CPU and
     every CUDA device) and, when it has already been imported, TensorFlow.
     With ``deterministic=True`` PyTorch (and TensorFlow, if imported) use
-    deterministic algorithms where they have them.
+    deterministic algorithms where they have them, and PyTorch computes in full
+    float32 precision on a GPU (no TensorFloat-32 in matrix products and
+    convolutions).
 
     Call it at the top of a notebook, before importing TensorFlow or
     torchkeras, so that the log settings take effect.
@@ -82,6 +84,12 @@ def setup(seed: int = 0, *, deterministic: bool = True) -> None:
     torch.use_deterministic_algorithms(deterministic, warn_only=True)
     if torch.backends.cudnn.is_available():
         torch.backends.cudnn.benchmark = not deterministic
+    if deterministic:
+        # Full float32 precision on GPUs too: TensorFloat-32 (on by default for
+        # cuDNN convolutions) keeps only 10 mantissa bits, which shows in the
+        # fourth decimal of a printed result.
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     warnings.filterwarnings("ignore", message=_NONDETERMINISTIC_WARNING, category=UserWarning)
 
     tf = sys.modules.get("tensorflow")

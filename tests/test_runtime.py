@@ -34,8 +34,10 @@ def test_setup_repeats_every_generator() -> None:
 def test_setup_switches_determinism_and_quiets_logs() -> None:
     companion.setup(0, deterministic=False)
     assert not torch.are_deterministic_algorithms_enabled()
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
     companion.setup(0)
     assert torch.are_deterministic_algorithms_enabled()
+    assert not torch.backends.cudnn.allow_tf32 and not torch.backends.cuda.matmul.allow_tf32
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
     assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
     assert os.environ["TQDM_DISABLE"] == "1"
