@@ -5,6 +5,7 @@
 #                    REPOSITORY=https://github.com/owner/name adds the launch buttons)
 #   make test        package tests, doctests, book checks and strict nbval on every notebook
 #   make notebooks   re-execute every notebook in place, refreshing its stored outputs
+#   make bench       time companion's losses against the direct formulas
 
 SHELL     := /bin/bash
 PYTHON    ?= python3
@@ -18,7 +19,7 @@ CHROMIUM  ?= /usr/bin/chromium
 NOTEBOOKS  = $(shell $(PY) tools/booktools.py notebooks)
 PYTEST_ARGS ?=
 
-.PHONY: book test notebooks env clean
+.PHONY: book test notebooks bench env clean
 
 env: $(STAMP)
 
@@ -62,6 +63,10 @@ test: book $(CHROMIUM)
 
 notebooks: $(STAMP)
 	$(PY) tools/booktools.py execute
+
+# Speed and memory of companion's losses against the direct formulas (prints numbers).
+bench: $(STAMP)
+	$(PY) benchmarks/bench_losses.py
 
 clean:
 	rm -rf _build _vendor node_modules

@@ -77,6 +77,8 @@ def _binary_modulator(y: torch.Tensor, log_p: torch.Tensor, log_q: torch.Tensor,
     hard = (y == 0) | (y == 1)
     # hard labels: |y - p| is 1 - p (y = 1) or p (y = 0), whose logs we already have
     log_hard = torch.where(y == 1, log_q, log_p)
+    if bool(hard.all()):  # the usual case; log-sigmoids are finite for finite logits
+        return torch.exp(gamma * log_hard)
     # soft labels: y - p = y (1 - p) - (1 - y) p, with 1 - p taken from log(1 - p)
     diff = y * torch.exp(log_q) - (1 - y) * torch.exp(log_p)
     nonzero = diff != 0
