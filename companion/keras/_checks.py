@@ -52,6 +52,15 @@ def concrete(x: Any) -> np.ndarray | None:
         return None
 
 
+def check_probabilities(y_pred: Any) -> None:
+    """``ValueError`` when known values of ``y_pred`` lie outside [0, 1] (the loss was given logits)."""
+    probs = concrete(y_pred)
+    if probs is not None and probs.size and not ((probs >= 0) & (probs <= 1)).all():
+        raise ValueError(
+            "y_pred must hold probabilities in [0, 1] when from_logits=False; pass logits with from_logits=True"
+        )
+
+
 def static_shape(x: Any) -> tuple[int | None, ...]:
     """The shape Keras knows for ``x`` (``None`` for dimensions known only at run time)."""
     return tuple(None if d is None else int(d) for d in x.shape)

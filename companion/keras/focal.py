@@ -59,7 +59,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from ._checks import check_bool, check_number, concrete, shapes_agree, static_shape
+from ._checks import check_bool, check_number, check_probabilities, concrete, shapes_agree, static_shape
 
 __all__ = ["BinaryFocalLoss", "binary_focal_loss"]
 
@@ -92,11 +92,7 @@ def _binary_inputs(y_true: Any, y_pred: Any, from_logits: bool) -> tuple[Any, An
     if labels is not None and labels.size and not ((labels >= 0) & (labels <= 1)).all():
         raise ValueError("y_true must hold labels in [0, 1] (0 or 1, or a probability of the positive class)")
     if not from_logits:
-        probs = concrete(y_pred)
-        if probs is not None and probs.size and not ((probs >= 0) & (probs <= 1)).all():
-            raise ValueError(
-                "y_pred must hold probabilities in [0, 1] when from_logits=False; pass logits with from_logits=True"
-            )
+        check_probabilities(y_pred)
     return y_true, y_pred
 
 

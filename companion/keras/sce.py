@@ -45,7 +45,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from ._checks import check_bool, check_number, concrete, shapes_agree, static_shape
+from ._checks import check_bool, check_number, check_probabilities, concrete, shapes_agree, static_shape
 
 __all__ = ["DEFAULT_A", "SymmetricCrossEntropy", "symmetric_cross_entropy"]
 
@@ -86,11 +86,7 @@ def _sparse_inputs(y_true: Any, y_pred: Any, from_logits: bool) -> tuple[Any, An
         if n_classes is not None and not ((labels >= 0) & (labels < n_classes)).all():
             raise ValueError(f"y_true must hold class indices in [0, {n_classes - 1}]")
     if not from_logits:
-        probs = concrete(y_pred)
-        if probs is not None and probs.size and not ((probs >= 0) & (probs <= 1)).all():
-            raise ValueError(
-                "y_pred must hold probabilities in [0, 1] when from_logits=False; pass logits with from_logits=True"
-            )
+        check_probabilities(y_pred)
     return y_true, y_pred
 
 

@@ -81,3 +81,18 @@ def check_class_targets(
         )
     safe = torch.where(keep, labels, torch.zeros_like(labels))
     return logits, safe, keep, unbatched
+
+
+def reduce_class_loss(loss: torch.Tensor, keep: torch.Tensor, reduction: str, unbatched: bool) -> torch.Tensor:
+    """Reduce a per-position loss of class-index targets, leaving out the positions where ``keep`` is False.
+
+    ``'mean'`` divides by the number of kept positions (NaN when there are none,
+    as in torch); ``'none'`` gives 0 at the others, and a scalar for an
+    unbatched input.
+    """
+    loss = torch.where(keep, loss, torch.zeros_like(loss))
+    if reduction == "mean":
+        return loss.sum() / keep.sum()
+    if reduction == "sum":
+        return loss.sum()
+    return loss[0] if unbatched else loss

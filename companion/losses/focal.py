@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._checks import check_floating, check_reduction, check_same_shape, reduce
-from ._common import check_alpha, check_class_targets, check_gamma, check_number, compute_dtype
+from ._common import check_alpha, check_class_targets, check_gamma, check_number, compute_dtype, reduce_class_loss
 
 __all__ = [
     "FocalLoss",
@@ -317,14 +317,7 @@ def softmax_focal_loss(
         loss = alpha.to(device=x.device, dtype=dtype)[t] * loss
     elif alpha is not None:
         loss = alpha * loss
-    loss = torch.where(keep, loss, torch.zeros_like(loss))
-    if reduction == "mean":
-        out = loss.sum() / keep.sum()
-    elif reduction == "sum":
-        out = loss.sum()
-    else:
-        out = loss[0] if unbatched else loss
-    return out.to(input.dtype)
+    return reduce_class_loss(loss, keep, reduction, unbatched).to(input.dtype)
 
 
 class FocalLoss(nn.Module):

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from .._checks import check_reduction
-from ._common import check_class_targets, check_number, compute_dtype
+from ._common import check_class_targets, check_number, compute_dtype, reduce_class_loss
 
 __all__ = ["SCELoss", "sce_loss"]
 
@@ -101,14 +101,7 @@ def sce_loss(
     x = logits.to(dtype)
     log_py = x.gather(1, t.unsqueeze(1)).squeeze(1) - torch.logsumexp(x, dim=1)
     loss = alpha * -log_py + (beta * A) * torch.expm1(log_py)   # -A (1 - p_y) = A expm1(log p_y)
-    loss = torch.where(keep, loss, torch.zeros_like(loss))
-    if reduction == "mean":
-        out = loss.sum() / keep.sum()
-    elif reduction == "sum":
-        out = loss.sum()
-    else:
-        out = loss[0] if unbatched else loss
-    return out.to(input.dtype)
+    return reduce_class_loss(loss, keep, reduction, unbatched).to(input.dtype)
 
 
 class SCELoss(nn.Module):
