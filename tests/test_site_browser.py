@@ -213,3 +213,13 @@ def test_published_site_shows_launch_buttons(browser: Browser, repository_site: 
         visit.close()
         server.shutdown()
         server.server_close()
+
+
+def test_one_search_box_on_a_wide_screen(visits: dict[str, PageVisit]) -> None:
+    """pydata-sphinx-theme's header bar repeats the sidebar's search button; book.css hides it."""
+    page = visits[PAGES[0]].page  # 1280 px wide
+    visible = page.evaluate(
+        "() => [...document.querySelectorAll('.search-button__button')].filter(b => b.offsetParent !== null).length"
+    )
+    assert visible == 1
+    assert not page.locator("#pst-header").is_visible()
