@@ -57,7 +57,7 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
 test: book $(CHROMIUM)
-	COMPANION_CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests companion $(NOTEBOOKS) \
+	COMPANION_CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests companion tools/booktools.py $(NOTEBOOKS) \
 	    --doctest-modules --nbval --nbval-current-env \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg $(PYTEST_ARGS)
 
