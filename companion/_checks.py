@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Literal
 
+import numpy as np
 import torch
 
 Reduction = Literal["none", "mean", "sum"]
@@ -54,3 +57,43 @@ def check_range(value: float, name: str, low: float, high: float) -> float:
     if not low <= value <= high:
         raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
     return value
+
+
+def check_number(value: object, name: str, *, low: float | None = None, high: float | None = None) -> float:
+    """Return ``value`` as a float: ``TypeError`` unless a real number, ``ValueError`` unless finite and in range.
+
+    Python and NumPy integers and floats are numbers; ``bool`` is not.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low:g}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high:g}, got {value}")
+    return value
+
+
+def as_real_tensor(value: object, name: str) -> tuple[torch.Tensor, bool]:
+    """``value`` as a floating tensor, and whether it was given as a tensor.
+
+    A tensor of integers becomes the default floating dtype, an array (or list)
+    of integers float64; an array is always copied, so that the caller may
+    change the tensor in place. ``TypeError`` for booleans, complex numbers and
+    anything that is not numbers.
+    """
+    if isinstance(value, torch.Tensor):
+        if value.is_complex() or value.dtype == torch.bool:
+            raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
+        return (value if value.is_floating_point() else value.to(torch.get_default_dtype())), True
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # pragma: no cover - asarray accepts nearly anything
+        raise TypeError(f"{name} must be a tensor or an array of numbers: {exc}") from None
+    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    return torch.from_numpy(np.array(arr, order="C", copy=True)), False

@@ -33,6 +33,8 @@ from typing import Any, Union
 import numpy as np
 import torch
 
+from ._checks import check_number
+
 __all__ = [
     "cosine_annealing_lr",
     "cosine_warm_restarts_lr",
@@ -56,27 +58,15 @@ Scheduler = Any  # torch.optim.lr_scheduler.LRScheduler, including ReduceLROnPla
 # argument checks
 
 
-def _number(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
-
-
 def _positive(value: object, name: str) -> float:
-    value = _number(value, name)
+    value = check_number(value, name)
     if value <= 0:
         raise ValueError(f"{name} must be > 0, got {value}")
     return value
 
 
 def _non_negative(value: object, name: str) -> float:
-    value = _number(value, name)
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return value
+    return check_number(value, name, low=0.0)
 
 
 def _integer(value: object, name: str, minimum: int) -> int:
@@ -161,7 +151,7 @@ def lr_curve(
     base_lr = _positive(base_lr, "base_lr")
     plateau = torch.optim.lr_scheduler.ReduceLROnPlateau
     if metrics is not None:
-        metrics = [_number(m, "metrics[i]") for m in metrics]
+        metrics = [check_number(m, "metrics[i]") for m in metrics]
         if len(metrics) != steps - 1:
             raise ValueError(
                 f"metrics must hold steps - 1 = {steps - 1} values (one per scheduler step), got {len(metrics)}"
@@ -325,8 +315,8 @@ def linear_lr(
     array([0.25, 0.5 , 0.75, 1.  , 1.  , 1.  ])
     """
     base_lr = _positive(base_lr, "base_lr")
-    start_factor = _number(start_factor, "start_factor")
-    end_factor = _number(end_factor, "end_factor")
+    start_factor = check_number(start_factor, "start_factor")
+    end_factor = check_number(end_factor, "end_factor")
     if not 0 < start_factor <= 1:
         raise ValueError(f"start_factor must be in (0, 1], got {start_factor}")
     if not 0 <= end_factor <= 1:
@@ -443,7 +433,7 @@ def one_cycle_lr(
     """
     max_lr = _positive(max_lr, "max_lr")
     total_steps = _integer(total_steps, "total_steps", 2)
-    pct_start = _number(pct_start, "pct_start")
+    pct_start = check_number(pct_start, "pct_start")
     if anneal_strategy not in ("cos", "linear"):
         raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
     div_factor = _positive(div_factor, "div_factor")

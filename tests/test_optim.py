@@ -516,6 +516,15 @@ def test_trajectory_keeps_x0_dtype_and_does_not_modify_it() -> None:
     assert not path.iterates.requires_grad and not path.losses.requires_grad
 
 
+@pytest.mark.parametrize("x0", [np.array([1.0, -2.0]), np.array([1, -2]), [1.0, -2.0]], ids=["float", "int", "list"])
+def test_trajectory_does_not_modify_an_array_x0(x0: Any) -> None:
+    before = np.array(x0, dtype=float)
+    path = trajectory(lambda x: (x**2).sum(), x0, torch.optim.SGD, 3, lr=0.1)
+    np.testing.assert_array_equal(np.asarray(x0, dtype=float), before)
+    assert path.iterates.dtype == torch.float64
+    torch.testing.assert_close(path.iterates[-1], torch.tensor([0.512, -1.024], dtype=torch.float64))
+
+
 def test_trajectory_with_lr_at_is_a_hand_written_loop_with_a_learning_rate_change() -> None:
     schedule = lambda k: 0.05 if k < 10 else 0.005  # noqa: E731
     path = trajectory(lambda x: 4 * x.square().sum(), [2.0, -1.0], torch.optim.SGD, 20, lr_at=schedule, lr=1.0, momentum=0.9)

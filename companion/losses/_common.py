@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import math
 
 import torch
 
-from .._checks import check_floating, check_tensor
-
-
-def check_number(value: object, name: str, *, low: float | None = None, high: float | None = None) -> float:
-    """Return ``value`` as a float: ``TypeError`` unless a real number, ``ValueError`` unless finite and in range."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if low is not None and value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    if high is not None and value > high:
-        raise ValueError(f"{name} must be <= {high}, got {value}")
-    return value
+from .._checks import check_floating, check_number, check_tensor
 
 
 def check_alpha(alpha: float | None) -> float | None:

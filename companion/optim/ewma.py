@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Union
 
 import numpy as np
 import torch
+
+from .._checks import as_real_tensor, check_number
 
 __all__ = ["ewma"]
 
@@ -14,30 +15,10 @@ Array = Union[np.ndarray, torch.Tensor]
 
 
 def _check_beta(beta: Any) -> float:
-    if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)):
-        raise TypeError(f"beta must be a real number, got {type(beta).__name__}")
-    beta = float(beta)
-    if not (math.isfinite(beta) and 0.0 <= beta < 1.0):
+    beta = check_number(beta, "beta")
+    if not 0.0 <= beta < 1.0:
         raise ValueError(f"beta must be in [0, 1), got {beta}")
     return beta
-
-
-def _as_tensor(values: Any) -> tuple[torch.Tensor, bool]:
-    """``values`` as a floating tensor, and whether it came in as a tensor."""
-    if isinstance(values, torch.Tensor):
-        if values.is_complex() or values.dtype == torch.bool:
-            raise TypeError(f"values must be real numbers, got dtype {values.dtype}")
-        tensor = values if values.is_floating_point() else values.to(torch.get_default_dtype())
-        return tensor, True
-    try:
-        arr = np.asarray(values)
-    except Exception as exc:  # pragma: no cover - asarray accepts nearly anything
-        raise TypeError(f"values must be an array or a tensor: {exc}") from None
-    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
-        raise TypeError(f"values must hold real numbers, got dtype {arr.dtype}")
-    if not np.issubdtype(arr.dtype, np.floating):
-        arr = arr.astype(np.float64)
-    return torch.from_numpy(np.array(arr, order="C", copy=True)), False
 
 
 def ewma(values: Any, beta: float, *, bias_correction: bool = False) -> Array:
@@ -94,7 +75,7 @@ def ewma(values: Any, beta: float, *, bias_correction: bool = False) -> Array:
     beta = _check_beta(beta)
     if not isinstance(bias_correction, bool):
         raise TypeError(f"bias_correction must be a bool, got {type(bias_correction).__name__}")
-    x, is_tensor = _as_tensor(values)
+    x, is_tensor = as_real_tensor(values, "values")
     if x.ndim == 0:
         raise ValueError("values must be at least one-dimensional (time along the first axis), got a scalar")
     if x.shape[0] == 0:

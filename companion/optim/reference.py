@@ -12,6 +12,7 @@ the same numbers.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
@@ -35,11 +36,22 @@ __all__ = [
 ]
 
 
+def _keywords(rule: Callable[..., None], **overrides: Any) -> dict[str, Any]:
+    """The rule's keyword-only hyperparameters with their defaults, ``overrides`` replacing some."""
+    keywords = {n: p for n, p in inspect.signature(rule).parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    unknown = sorted(set(overrides) - set(keywords))
+    if unknown:
+        raise TypeError(f"{rule.__name__} has no hyperparameter(s) {unknown}")
+    defaults = {n: p.default for n, p in keywords.items() if p.default is not inspect.Parameter.empty}
+    return {**defaults, **overrides}
+
+
 class ReferenceOptimizer(torch.optim.Optimizer):
     """Base class: an optimizer that applies a by-hand ``rule`` to every parameter with a gradient.
 
     Subclasses set ``rule`` (a function of :mod:`companion.optim.rules`) and
-    ``hyperparameters`` (every keyword of the rule with its default). Parameters without a gradient are skipped, as in
+    ``hyperparameters`` (every keyword of the rule with its default, read from the
+    rule's signature, with the torch class's defaults where they differ). Parameters without a gradient are skipped, as in
     ``torch.optim``.
 
     Examples
@@ -91,38 +103,23 @@ class ReferenceSGD(ReferenceOptimizer):
     """``torch.optim.SGD`` by hand: see :func:`~companion.optim.rules.sgd_step`."""
 
     rule = rules.sgd_step
-    hyperparameters: ClassVar[dict[str, Any]] = dict(
-        lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False
-    )
+    # the rule has no default learning rate; torch.optim.SGD's is 1e-3
+    hyperparameters: ClassVar[dict[str, Any]] = _keywords(rules.sgd_step, lr=1e-3)
 
 
 class ReferenceAdam(ReferenceOptimizer):
     """``torch.optim.Adam`` by hand: see :func:`~companion.optim.rules.adam_step`."""
 
     rule = rules.adam_step
-    hyperparameters: ClassVar[dict[str, Any]] = dict(
-        lr=1e-3,
-        betas=(0.9, 0.999),
-        eps=1e-8,
-        weight_decay=0.0,
-        amsgrad=False,
-        maximize=False,
-        decoupled_weight_decay=False,
-    )
+    hyperparameters: ClassVar[dict[str, Any]] = _keywords(rules.adam_step)
 
 
 class ReferenceAdamW(ReferenceOptimizer):
     """``torch.optim.AdamW`` by hand: Adam with decoupled weight decay, default 0.01."""
 
     rule = rules.adam_step
-    hyperparameters: ClassVar[dict[str, Any]] = dict(
-        lr=1e-3,
-        betas=(0.9, 0.999),
-        eps=1e-8,
-        weight_decay=1e-2,
-        amsgrad=False,
-        maximize=False,
-        decoupled_weight_decay=True,
+    hyperparameters: ClassVar[dict[str, Any]] = _keywords(
+        rules.adam_step, weight_decay=1e-2, decoupled_weight_decay=True
     )
 
 
@@ -130,67 +127,49 @@ class ReferenceAdamax(ReferenceOptimizer):
     """``torch.optim.Adamax`` by hand: see :func:`~companion.optim.rules.adamax_step`."""
 
     rule = rules.adamax_step
-    hyperparameters: ClassVar[dict[str, Any]] = dict(
-        lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False
-    )
+    hyperparameters: ClassVar[dict[str, Any]] = _keywords(rules.adamax_step)
 
 
 class ReferenceNAdam(ReferenceOptimizer):
     """``torch.optim.NAdam`` by hand: see :func:`~companion.optim.rules.nadam_step`."""
 
     rule = rules.nadam_step
-    hyperparameters: ClassVar[dict[str, Any]] = dict(
-        lr=2e-3,
-        betas=(0.9, 0.999),
-        eps=1e-8,
-        weight_decay=0.0,
-        momentum_decay=4e-3,
-        decoupled_weight_decay=False,
-        maximize=False,
-    )
+    hyperparameters: ClassVar[dict[str, Any]] = _keywords(rules.nadam_step)
 
 
 class ReferenceRAdam(ReferenceOptimizer):
     """``torch.optim.RAdam`` by hand: see :func:`~companion.optim.rules.radam_step`."""
 
     rule = rules.radam_step
-    hyperparameters: ClassVar[dict[str, Any]] = dict(
-        lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False, maximize=False
-    )
+    hyperparameters: ClassVar[dict[str, Any]] = _keywords(rules.radam_step)
 
 
 class ReferenceRMSprop(ReferenceOptimizer):
     """``torch.optim.RMSprop`` by hand: see :func:`~companion.optim.rules.rmsprop_step`."""
 
     rule = rules.rmsprop_step
-    hyperparameters: ClassVar[dict[str, Any]] = dict(
-        lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False
-    )
+    hyperparameters: ClassVar[dict[str, Any]] = _keywords(rules.rmsprop_step)
 
 
 class ReferenceAdagrad(ReferenceOptimizer):
     """``torch.optim.Adagrad`` by hand: see :func:`~companion.optim.rules.adagrad_step`."""
 
     rule = rules.adagrad_step
-    hyperparameters: ClassVar[dict[str, Any]] = dict(
-        lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10, maximize=False
-    )
+    hyperparameters: ClassVar[dict[str, Any]] = _keywords(rules.adagrad_step)
 
 
 class ReferenceAdadelta(ReferenceOptimizer):
     """``torch.optim.Adadelta`` by hand: see :func:`~companion.optim.rules.adadelta_step`."""
 
     rule = rules.adadelta_step
-    hyperparameters: ClassVar[dict[str, Any]] = dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False)
+    hyperparameters: ClassVar[dict[str, Any]] = _keywords(rules.adadelta_step)
 
 
 class ReferenceRprop(ReferenceOptimizer):
     """``torch.optim.Rprop`` by hand: see :func:`~companion.optim.rules.rprop_step`."""
 
     rule = rules.rprop_step
-    hyperparameters: ClassVar[dict[str, Any]] = dict(
-        lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0), maximize=False
-    )
+    hyperparameters: ClassVar[dict[str, Any]] = _keywords(rules.rprop_step)
 
 
 #: Each ``torch.optim`` class that has a by-hand reference, and that reference.

@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 
-from .._checks import check_floating
+from .._checks import check_floating, check_number
 
 __all__ = [
     "adadelta_step",
@@ -48,25 +48,13 @@ State = dict[str, Any]
 # argument checks
 
 
-def _number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
-
-
 def _nonneg(value: Any, name: str) -> float:
-    value = _number(value, name)
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return value
+    return check_number(value, name, low=0.0)
 
 
 def _unit(value: Any, name: str) -> float:
     """A decay rate in [0, 1)."""
-    value = _number(value, name)
+    value = check_number(value, name)
     if not 0.0 <= value < 1.0:
         raise ValueError(f"{name} must be in [0, 1), got {value}")
     return value
@@ -153,7 +141,7 @@ def sgd_step(
     """
     _tensors(param, grad, state)
     lr, momentum = _nonneg(lr, "lr"), _nonneg(momentum, "momentum")
-    dampening, weight_decay = _number(dampening, "dampening"), _nonneg(weight_decay, "weight_decay")
+    dampening, weight_decay = check_number(dampening, "dampening"), _nonneg(weight_decay, "weight_decay")
     nesterov, maximize = _flag(nesterov, "nesterov"), _flag(maximize, "maximize")
     if nesterov and (momentum <= 0 or dampening != 0):
         raise ValueError("nesterov=True requires momentum > 0 and dampening = 0")
@@ -609,7 +597,7 @@ def rprop_step(
     """
     _tensors(param, grad, state)
     lr = _nonneg(lr, "lr")
-    eta_minus, eta_plus = (_number(e, f"etas[{i}]") for i, e in enumerate(_pair(etas, "etas")))
+    eta_minus, eta_plus = (check_number(e, f"etas[{i}]") for i, e in enumerate(_pair(etas, "etas")))
     if not 0 < eta_minus < 1 < eta_plus:
         raise ValueError(f"etas must satisfy 0 < etas[0] < 1 < etas[1], got {tuple(etas)}")
     step_min, step_max = (_nonneg(s, f"step_sizes[{i}]") for i, s in enumerate(_pair(step_sizes, "step_sizes")))

@@ -17,6 +17,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
+from .._checks import as_real_tensor
+
 __all__ = ["Trajectory", "rosenbrock", "trajectory"]
 
 
@@ -39,20 +41,8 @@ def _check_steps(steps: Any) -> int:
 
 
 def _start(x0: Any) -> torch.Tensor:
-    if isinstance(x0, torch.Tensor):
-        x = x0.detach().clone()
-    else:
-        try:
-            arr = np.asarray(x0)
-        except Exception as exc:  # pragma: no cover - asarray accepts nearly anything
-            raise TypeError(f"x0 must be a tensor or an array of numbers: {exc}") from None
-        if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
-            raise TypeError(f"x0 must hold real numbers, got dtype {arr.dtype}")
-        x = torch.as_tensor(arr.astype(np.float64) if not np.issubdtype(arr.dtype, np.floating) else arr)
-    if x.is_complex() or x.dtype == torch.bool:
-        raise TypeError(f"x0 must be real, got dtype {x.dtype}")
-    if not x.is_floating_point():
-        x = x.to(torch.get_default_dtype())
+    x, was_tensor = as_real_tensor(x0, "x0")
+    x = x.detach().clone() if was_tensor else x  # the optimizer changes x in place; never the caller's x0
     if x.numel() == 0:
         raise ValueError("x0 is empty")
     if not torch.isfinite(x).all():
