@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -97,3 +98,66 @@ def as_real_tensor(value: object, name: str) -> tuple[torch.Tensor, bool]:
     if not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(np.float64)
     return torch.from_numpy(np.array(arr, order="C", copy=True)), False
+
+
+# ---------------------------------------------------------------------------
+# Checks on tensor *data*: free on the CPU, no host-device sync or graph break elsewhere
+
+
+def _underlying(tensor: torch.Tensor) -> torch.Tensor:
+    """The plain tensor under ``torch.func`` wrappers (grad, vmap, jacrev levels)."""
+    from torch._C import _functorch
+
+    while _functorch.is_functorch_wrapped_tensor(tensor):
+        tensor = _functorch.get_unwrapped(tensor)
+    return tensor
+
+
+def require(
+    ok: Callable[[torch.Tensor], torch.Tensor],
+    tensor: torch.Tensor,
+    message: str,
+    detail: Callable[[torch.Tensor], str] | None = None,
+) -> None:
+    """Check a condition on the values of ``tensor`` in the way that costs nothing where it runs.
+
+    ``ok(tensor)`` must return a boolean tensor (any shape; every element must be true).
+    ``detail(tensor)``, when given, adds the offending value to the eager CPU error.
+
+    * **Eager, on the CPU** (the book's setting): ``ValueError(message)`` when it fails.
+      Reading a CPU tensor's value is not a synchronisation, so this is the cheap case.
+    * **Eager, on an accelerator**: ``torch._assert_async``, a device-side assertion; the
+      program does not wait for the device, and a failure surfaces as a device error (on
+      CUDA a "device-side assert" at the next synchronisation), like an out-of-range index
+      given to ``F.cross_entropy``.
+    * **Under torch.compile**: the same ``torch._assert_async``, traced into the graph: no
+      graph break (``fullgraph=True`` works); on the CPU a failure raises ``RuntimeError``
+      carrying ``message``.
+    * **Inside torch.func transforms** (``grad``, ``vmap``, ``jacrev``): the check runs
+      eagerly on the underlying values, so bad data still raises ``ValueError``.
+    """
+    if torch.compiler.is_compiling():
+        torch._assert_async(ok(tensor).all(), message)
+        return
+    plain = _underlying(tensor)
+    if plain.numel() == 0:
+        return
+    with torch.no_grad():
+        verdict = ok(plain).all()
+    if plain.device.type == "cpu" or plain.device.type == "meta":
+        if plain.device.type == "cpu" and not bool(verdict):
+            raise ValueError(message + (detail(plain) if detail is not None else ""))
+        return
+    torch._assert_async(verdict, message)
+
+
+def _in_unit_interval(t: torch.Tensor) -> torch.Tensor:
+    lo, hi = torch.aminmax(t)  # one pass; NaN makes both comparisons false
+    return (lo >= 0) & (hi <= 1)
+
+
+def require_probabilities(tensor: torch.Tensor, name: str, hint: str = "") -> None:
+    """Every value of ``tensor`` in [0, 1] (NaN fails), checked with :func:`require`."""
+    message = f"{name} must hold values in [0, 1]{hint}"
+    if tensor.numel():
+        require(_in_unit_interval, tensor, message)

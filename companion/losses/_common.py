@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_floating, check_number, check_tensor
+from .._checks import check_floating, check_number, check_tensor, require
 
 
 def check_alpha(alpha: float | None) -> float | None:
@@ -58,12 +58,19 @@ def check_class_targets(
         raise ValueError(f"target is on {target.device} but input is on {input.device}")
     labels = labels.long()
     keep = labels != ignore_index
-    bad = keep & ((labels < 0) | (labels >= n_classes))
-    if bool(bad.any()):
-        first = int(labels[bad][0])
-        raise ValueError(
-            f"target holds class index {first}, outside [0, {n_classes - 1}] (and not ignore_index={ignore_index})"
-        )
+
+    def in_range(t: torch.Tensor) -> torch.Tensor:
+        return (t == ignore_index) | ((t >= 0) & (t < n_classes))
+
+    def first_bad(t: torch.Tensor) -> str:
+        return f" (found {int(t[~in_range(t)].flatten()[0])})"
+
+    require(
+        in_range,
+        labels,
+        f"target must hold class indices in [0, {n_classes - 1}] or ignore_index={ignore_index}",
+        first_bad,
+    )
     safe = torch.where(keep, labels, torch.zeros_like(labels))
     return logits, safe, keep, unbatched
 

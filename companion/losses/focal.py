@@ -41,8 +41,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import check_floating, check_reduction, check_same_shape, reduce
+from .._checks import check_floating, check_reduction, check_same_shape, reduce, require, require_probabilities
 from ._common import check_alpha, check_class_targets, check_gamma, check_number, compute_dtype, reduce_class_loss
+from ._fused import binary_focal, probs_focal, softmax_rows
 
 __all__ = [
     "FocalLoss",
@@ -57,8 +58,7 @@ def _check_binary(input: torch.Tensor, target: torch.Tensor, input_name: str = "
     check_floating(input, input_name)
     check_floating(target, "target")
     check_same_shape(input, target, input_name, "target")
-    if target.numel() and not bool(((target >= 0) & (target <= 1)).all()):
-        raise ValueError("target must hold values in [0, 1] (probabilities of the positive class)")
+    require_probabilities(target, "target", " (probabilities of the positive class)")
 
 
 def _power(log_base: torch.Tensor, usable: torch.Tensor, gamma: float) -> torch.Tensor:
@@ -70,21 +70,6 @@ def _power(log_base: torch.Tensor, usable: torch.Tensor, gamma: float) -> torch.
     """
     safe_log = torch.where(usable, log_base, torch.zeros_like(log_base))
     return torch.where(usable, torch.exp(gamma * safe_log), torch.zeros_like(log_base))
-
-
-def _binary_modulator(y: torch.Tensor, log_p: torch.Tensor, log_q: torch.Tensor, gamma: float) -> torch.Tensor:
-    """:math:`|y - p|^\\gamma` from ``log_p = log p`` and ``log_q = log(1 - p)``."""
-    hard = (y == 0) | (y == 1)
-    # hard labels: |y - p| is 1 - p (y = 1) or p (y = 0), whose logs we already have
-    log_hard = torch.where(y == 1, log_q, log_p)
-    if bool(hard.all()):  # the usual case; log-sigmoids are finite for finite logits
-        return torch.exp(gamma * log_hard)
-    # soft labels: y - p = y (1 - p) - (1 - y) p, with 1 - p taken from log(1 - p)
-    diff = y * torch.exp(log_q) - (1 - y) * torch.exp(log_p)
-    nonzero = diff != 0
-    log_soft = torch.log(torch.where(nonzero, diff.abs(), torch.ones_like(diff)))
-    log_base = torch.where(hard, log_hard, log_soft)
-    return _power(log_base, hard | nonzero, gamma)
 
 
 def sigmoid_focal_loss(
@@ -112,7 +97,31 @@ def sigmoid_focal_loss(
     :math:`1 - p_t = y(1-p) + (1-y)p` there, which is not 0 at :math:`p = y` and
     pulls predictions toward 0 or 1. With :math:`\gamma = 0` the factor is 1
     (also at :math:`p = y`) and the loss is the :math:`\alpha_t`-weighted binary
-    cross entropy with logits.
+    cross entropy with logits. Hard and soft labels take the same code path, at the
+    same cost.
+
+    **Implementation.** One fused forward pass computes the loss and its closed-form
+    gradient (see :func:`companion.losses._fused.binary_focal_terms` for the derivation)
+    and keeps only that gradient for backward: 4 bytes per element in float32, 2 in
+    bfloat16, beyond the inputs. It works under ``torch.compile(fullgraph=True)`` and
+    ``torch.func`` (``grad``, ``vmap``, ``jacrev``), and second derivatives are exact.
+    Half-precision inputs are computed in float32 and the loss and gradient are
+    returned in the input's dtype.
+
+    **Bad values.** A target outside [0, 1] (or NaN) raises ``ValueError`` on the
+    CPU. On an accelerator the same check is a device-side assertion
+    (``torch._assert_async``): no host-device synchronisation, and the failure shows
+    at the next synchronisation as a device error. Under ``torch.compile`` it is traced
+    into the graph and raises ``RuntimeError`` with the same message. Logits are not
+    checked: NaN logits give a NaN loss, as in torch.
+
+    **alpha, compared with other libraries.** Here ``alpha`` weights the positive
+    class and ``1 - alpha`` the negative one, as in ``torchvision.ops.sigmoid_focal_loss``
+    (where ``alpha=-1`` switches it off; here ``alpha=None``) and kornia's
+    ``binary_focal_loss_with_logits`` (``alpha=None`` there too). Keras'
+    ``BinaryFocalCrossentropy(alpha=0.25)`` applies ``alpha`` only with
+    ``apply_class_balancing=True``; without it Keras' loss is this one with
+    ``alpha=None``.
 
     Parameters
     ----------
@@ -147,15 +156,7 @@ def sigmoid_focal_loss(
     gamma = check_gamma(gamma)
     _check_binary(input, target)
 
-    dtype = compute_dtype(input.dtype)
-    x, y = input.to(dtype), target.to(dtype)
-    log_p, log_q = F.logsigmoid(x), F.logsigmoid(-x)
-    loss = -(y * log_p + (1 - y) * log_q)
-    if gamma != 0:
-        loss = _binary_modulator(y, log_p, log_q, gamma) * loss
-    if alpha is not None:
-        loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
-    return reduce(loss, reduction).to(input.dtype)
+    return binary_focal(input, target, alpha, gamma, reduction)
 
 
 def binary_focal_loss_from_probs(
@@ -206,21 +207,8 @@ def binary_focal_loss_from_probs(
     if not 0 < eps < 0.5:
         raise ValueError(f"eps must be in (0, 0.5), got {eps}")
     _check_binary(probs, target, "probs")
-    if probs.numel() and not bool(((probs >= 0) & (probs <= 1)).all()):
-        raise ValueError("probs must hold probabilities in [0, 1]; pass logits to sigmoid_focal_loss instead")
-
-    dtype = compute_dtype(probs.dtype)
-    p = probs.to(dtype).clamp(eps, 1 - eps)
-    y = target.to(dtype)
-    loss = -(y * torch.log(p) + (1 - y) * torch.log1p(-p))
-    if gamma != 0:
-        diff = y - p
-        nonzero = diff != 0
-        log_base = torch.log(torch.where(nonzero, diff.abs(), torch.ones_like(diff)))
-        loss = _power(log_base, nonzero, gamma) * loss
-    if alpha is not None:
-        loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
-    return reduce(loss, reduction).to(probs.dtype)
+    require_probabilities(probs, "probs", "; pass logits to sigmoid_focal_loss instead")
+    return probs_focal(probs, target, alpha, gamma, eps, reduction)
 
 
 def _check_class_alpha(alpha: float | torch.Tensor | None, n_classes: int | None) -> float | torch.Tensor | None:
@@ -236,10 +224,46 @@ def _check_class_alpha(alpha: float | torch.Tensor | None, n_classes: int | None
             raise ValueError(
                 f"alpha must be a 1-D tensor of shape {want}, one weight per class, got {tuple(alpha.shape)}"
             )
-        if alpha.numel() and not bool((torch.isfinite(alpha) & (alpha >= 0)).all()):
-            raise ValueError("alpha must hold finite class weights >= 0")
+        require(lambda a: torch.isfinite(a) & (a >= 0), alpha, "alpha must hold finite class weights >= 0")
         return alpha
     return check_alpha(alpha)
+
+
+def _class_weights(
+    alpha: float | torch.Tensor | None, t: torch.Tensor, keep: torch.Tensor, dtype: torch.dtype
+) -> torch.Tensor:
+    """Per-position weight: alpha_t (or the scalar alpha) where the target counts, 0 where it is ignored."""
+    weight = keep.to(dtype)
+    if isinstance(alpha, torch.Tensor):
+        return alpha.to(device=t.device, dtype=dtype)[t] * weight
+    if alpha is not None:
+        return weight * alpha
+    return weight
+
+
+def _soft_focal(
+    logits: torch.Tensor, probs: torch.Tensor, alpha: float | torch.Tensor | None, gamma: float
+) -> torch.Tensor:
+    r"""Per-position :math:`-\sum_k \alpha_k q_k (1 - p_k)^\gamma \log p_k` for class probabilities ``q``.
+
+    Plain autograd (this path serves soft labels and label smoothing, not the fused kernel);
+    :math:`1 - p_k = -\operatorname{expm1}(\log p_k)`, and a class with :math:`q_k = 0`
+    contributes exactly 0 even where :math:`\log p_k = -\infty`.
+    """
+    dtype = compute_dtype(logits.dtype)
+    log_p = torch.log_softmax(logits.to(dtype), dim=1)
+    term = -log_p
+    if gamma != 0:
+        rest = -torch.expm1(log_p)
+        usable = rest > 0
+        term = _power(torch.log(torch.where(usable, rest, torch.ones_like(rest))), usable, gamma) * term
+    q = probs.to(dtype)
+    if isinstance(alpha, torch.Tensor):
+        q = q * alpha.to(device=q.device, dtype=dtype).view(1, -1, *([1] * (q.dim() - 2)))
+    elif alpha is not None:
+        q = q * alpha
+    counted = q != 0
+    return torch.where(counted, q * torch.where(counted, term, torch.zeros_like(term)), torch.zeros_like(term)).sum(1)
 
 
 def softmax_focal_loss(
@@ -249,29 +273,38 @@ def softmax_focal_loss(
     gamma: float = 2.0,
     ignore_index: int = -100,
     reduction: str = "mean",
+    label_smoothing: float = 0.0,
 ) -> torch.Tensor:
-    r"""Multi-class focal loss from logits and class indices.
+    r"""Multi-class focal loss from logits, with class-index or class-probability targets.
 
     .. math::
 
         \ell = -\alpha_t \, (1 - p_t)^{\gamma} \log p_t
 
-    for the probability :math:`p_t` of the target class :math:`t`. Writing
-    :math:`z = x_t - \operatorname{logsumexp}_{k \ne t} x_k` (the log-odds of the
-    target class against all the others together), :math:`p_t = \sigma(z)`, so
+    for the probability :math:`p_t` of the target class :math:`t`.
+    :math:`1 - p_t`, the total probability of the *other* classes, is summed from
+    their softmax entries, never formed as ``1 - p_t``, and
+    :math:`\log p_t = \operatorname{log1p}(-(1 - p_t))` where :math:`p_t > 1/2`: both
+    keep their relative accuracy when :math:`p_t` rounds to 1 (where
+    ``x_t - logsumexp(x)`` would be 0), and the gradient stays finite for
+    :math:`0 < \gamma < 1`. With two classes it is :func:`sigmoid_focal_loss` of
+    :math:`x_1 - x_0`.
 
-    .. math::
+    **Implementation.** For class-index targets one fused forward pass computes the
+    loss and its closed-form gradient :math:`w\,(\mathrm{softmax}(x) - e_t)` with
+    :math:`w = \alpha_t (1-p_t)^\gamma \bigl(1 + \gamma\,p_t\,(-\log p_t)/(1-p_t)\bigr)`
+    in one logits-sized buffer, which is all it keeps for backward (as
+    ``F.cross_entropy`` keeps its log-softmax); see
+    :func:`companion.losses._fused.softmax_row_terms`. It works under
+    ``torch.compile(fullgraph=True)`` and ``torch.func``; second derivatives are exact.
 
-        \log p_t = \log\sigma(z), \qquad \log(1 - p_t) = \log\sigma(-z),
-
-    the same log-space computation as :func:`sigmoid_focal_loss` with label 1.
-    :math:`1 - p_t`, the total probability of the *other* classes, is thus never
-    formed as ``1 - p_t``: both terms keep their relative accuracy when
-    :math:`p_t` rounds to 1 (where ``x_t - logsumexp(x)`` would be 0), and the
-    gradient stays finite for :math:`0 < \gamma < 1`. This costs one temporary
-    copy of the logits (the target entries masked), the size of the input; no
-    one-hot matrix is built. With two classes it is exactly
-    :func:`sigmoid_focal_loss` of :math:`x_1 - x_0`.
+    **Soft targets and label smoothing**, as ``F.cross_entropy`` takes them: a
+    floating ``target`` of the same shape as ``input`` holds class probabilities
+    :math:`q` (mixup, distillation), and the loss is
+    :math:`-\sum_k \alpha_k q_k (1 - p_k)^\gamma \log p_k`; ``label_smoothing``
+    :math:`\varepsilon` replaces a class index by
+    :math:`q = (1 - \varepsilon)\,e_t + \varepsilon / C`. With ``gamma=0`` and no
+    ``alpha`` both equal ``F.cross_entropy`` exactly. These paths use plain autograd.
 
     ``alpha`` is ``None`` (weight 1), a number in [0, 1] that scales every term,
     or a tensor of ``C`` class weights :math:`\alpha_c \ge 0`, of which each
@@ -279,16 +312,28 @@ def softmax_focal_loss(
     positions whose target is not ``ignore_index``, also with class weights
     (``nn.CrossEntropyLoss(weight=...)`` divides by the sum of the weights
     instead); with every position ignored it is NaN, as in torch.
+    torchvision has no multi-class focal loss; kornia's ``focal_loss`` takes a
+    scalar ``alpha`` that multiplies every class (as a number here) or a tensor of
+    class weights (as a tensor here); Keras' ``CategoricalFocalCrossentropy(alpha=0.25)``
+    multiplies every term by ``alpha``, as a number here does.
+
+    **Bad values.** A class index outside ``[0, C)`` that is not ``ignore_index``,
+    and a probability target outside [0, 1], raise ``ValueError`` on the CPU; on an
+    accelerator and under ``torch.compile`` they are device-side assertions, as in
+    :func:`sigmoid_focal_loss` (torch's own ``F.cross_entropy`` behaves the same way).
 
     Parameters
     ----------
     input:
         Logits of shape ``(N, C)``, ``(N, C, d_1, ..., d_K)`` or ``(C,)``.
     target:
-        Class indices in ``[0, C)`` of shape ``(N,)``, ``(N, d_1, ..., d_K)`` or ``()``;
-        positions equal to ``ignore_index`` contribute 0.
+        Class indices in ``[0, C)`` of shape ``(N,)``, ``(N, d_1, ..., d_K)`` or ``()``,
+        positions equal to ``ignore_index`` contributing 0; or class probabilities of
+        the shape of ``input``.
     alpha, gamma, ignore_index, reduction:
         As described above; ``gamma >= 0``.
+    label_smoothing:
+        :math:`\varepsilon` in [0, 1] (class-index targets only, as in torch).
 
     Examples
     --------
@@ -298,26 +343,59 @@ def softmax_focal_loss(
     tensor([0.2395, 2.1698])
     >>> softmax_focal_loss(x, t, gamma=2.0, reduction="none")
     tensor([0.0109, 1.7026])
+    >>> soft = torch.tensor([[0.8, 0.1, 0.1], [0.0, 0.5, 0.5]])
+    >>> softmax_focal_loss(x, soft, gamma=2.0, reduction="none")
+    tensor([0.3663, 0.8534])
     """
     reduction = check_reduction(reduction)
     gamma = check_gamma(gamma)
+    label_smoothing = check_number(label_smoothing, "label_smoothing", low=0.0, high=1.0)
     alpha = _check_class_alpha(alpha, None)
+    if isinstance(target, torch.Tensor) and target.is_floating_point():
+        return _soft_target_focal(input, target, alpha, gamma, reduction, label_smoothing)
     logits, t, keep, unbatched = check_class_targets(input, target, ignore_index)
-    alpha = _check_class_alpha(alpha, logits.shape[1])
-
+    n_classes = logits.shape[1]
+    alpha = _check_class_alpha(alpha, n_classes)
     dtype = compute_dtype(input.dtype)
-    x = logits.to(dtype)
-    idx = t.unsqueeze(1)
-    others = torch.logsumexp(x.scatter(1, idx, float("-inf")), dim=1)  # log of the other classes' mass, unnormalized
-    z = x.gather(1, idx).squeeze(1) - others                          # p_t = sigmoid(z)
-    loss = -F.logsigmoid(z)
-    if gamma != 0:
-        loss = torch.exp(gamma * F.logsigmoid(-z)) * loss
-    if isinstance(alpha, torch.Tensor):
-        loss = alpha.to(device=x.device, dtype=dtype)[t] * loss
-    elif alpha is not None:
-        loss = alpha * loss
+    if label_smoothing > 0:
+        probs = F.one_hot(t, n_classes).movedim(-1, 1).to(dtype) * (1 - label_smoothing) + label_smoothing / n_classes
+        loss = _soft_focal(logits, probs, alpha, gamma)
+    else:
+        loss = softmax_rows(logits, t, _class_weights(alpha, t, keep, dtype), "focal", (gamma,))
     return reduce_class_loss(loss, keep, reduction, unbatched).to(input.dtype)
+
+
+def _soft_target_focal(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    alpha: float | torch.Tensor | None,
+    gamma: float,
+    reduction: str,
+    label_smoothing: float,
+) -> torch.Tensor:
+    check_floating(input, "input")
+    if target.shape != input.shape:
+        raise TypeError(
+            f"target must hold integer class indices, or class probabilities of the shape of input "
+            f"{tuple(input.shape)}; got dtype {target.dtype} and shape {tuple(target.shape)}"
+        )
+    if input.dim() == 0:
+        raise ValueError("input must have shape (N, C, ...) or (C,), got a 0-dimensional tensor")
+    if target.device != input.device:
+        raise ValueError(f"target is on {target.device} but input is on {input.device}")
+    if label_smoothing > 0:
+        raise ValueError("label_smoothing applies to class-index targets; smooth probability targets beforehand")
+    unbatched = input.dim() == 1
+    logits = input.unsqueeze(0) if unbatched else input
+    probs = target.unsqueeze(0) if unbatched else target
+    if logits.shape[1] < 2:
+        raise ValueError(f"input must hold logits of at least 2 classes in dimension 1, got {logits.shape[1]}")
+    alpha = _check_class_alpha(alpha, logits.shape[1])
+    require_probabilities(probs, "target", " (class probabilities)")
+    loss = _soft_focal(logits, probs, alpha, gamma)
+    if unbatched:
+        loss = loss[0]
+    return reduce(loss, reduction).to(input.dtype)
 
 
 class FocalLoss(nn.Module):
@@ -361,6 +439,7 @@ class SoftmaxFocalLoss(nn.Module):
         gamma: float = 2.0,
         ignore_index: int = -100,
         reduction: str = "mean",
+        label_smoothing: float = 0.0,
     ) -> None:
         super().__init__()
         alpha = _check_class_alpha(alpha, None)
@@ -373,10 +452,17 @@ class SoftmaxFocalLoss(nn.Module):
             raise TypeError(f"ignore_index must be an int, got {type(ignore_index).__name__}")
         self.ignore_index = ignore_index
         self.reduction = check_reduction(reduction)
+        self.label_smoothing = check_number(label_smoothing, "label_smoothing", low=0.0, high=1.0)
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return softmax_focal_loss(input, target, self.alpha, self.gamma, self.ignore_index, self.reduction)
+        return softmax_focal_loss(
+            input, target, self.alpha, self.gamma, self.ignore_index, self.reduction, self.label_smoothing
+        )
 
     def extra_repr(self) -> str:
         alpha = "tensor" if isinstance(self.alpha, torch.Tensor) else self.alpha
-        return f"alpha={alpha}, gamma={self.gamma}, ignore_index={self.ignore_index}, reduction={self.reduction!r}"
+        smoothing = f", label_smoothing={self.label_smoothing}" if self.label_smoothing else ""
+        return (
+            f"alpha={alpha}, gamma={self.gamma}, ignore_index={self.ignore_index}, "
+            f"reduction={self.reduction!r}{smoothing}"
+        )
