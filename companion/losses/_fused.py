@@ -78,7 +78,8 @@ def binary_focal_terms(
     ``inplace=True`` updates intermediates in place (the fast forward pass); ``inplace=False``
     uses only out-of-place operations, so autograd can differentiate the result (double backward).
     """
-    x, y = _compute(x), _compute(y)
+    x = _compute(x)
+    y = y.to(x.dtype)
 
     def mul(a: torch.Tensor, b: torch.Tensor | float) -> torch.Tensor:
         return a.mul_(b) if inplace else a * b
@@ -132,7 +133,8 @@ def _target_grad(x: torch.Tensor, y: torch.Tensor, alpha: float | None, gamma: f
     From :math:`\partial\mathrm{ce}/\partial y = \mathrm{softplus}(-x) - \mathrm{softplus}(x) = -x`,
     :math:`\partial m/\partial y = -\gamma\, m / n` and :math:`\partial\alpha_t/\partial y = 2\alpha - 1`.
     """
-    x, y = _compute(x), _compute(y)
+    x = _compute(x)
+    y = y.to(x.dtype)
     s, sbar = torch.sigmoid(x), torch.sigmoid(-x)
     n = torch.lerp(s, -sbar, y)
     ce = torch.lerp(F.softplus(x), F.softplus(-x), y)
@@ -217,7 +219,8 @@ def probs_focal_terms(
     the term with :math:`1/n` taken as 0 where :math:`n = 0`, and 0 where the clamp is active
     (as ``torch.clamp``'s gradient). Out-of-place operations only.
     """
-    p, y = _compute(p), _compute(y)
+    p = _compute(p)
+    y = y.to(p.dtype)
     pc = p.clamp(eps, 1 - eps)
     ce = -torch.lerp(torch.log1p(-pc), torch.log(pc), y)
     n = pc - y
@@ -375,7 +378,9 @@ class _SoftmaxRows(torch.autograd.Function):
         params: tuple[float, ...],
         want_grad: bool,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        loss, grad = softmax_row_terms(x, t, weight, rule, params, want_grad, inplace=True)
+        # in-place scatter has no vmap batching rule: under vmap take the out-of-place path
+        batched = torch._C._functorch.is_batchedtensor(x)
+        loss, grad = softmax_row_terms(x, t, weight, rule, params, want_grad, inplace=not batched)
         grad_out = grad.to(x.dtype) if grad is not None else x.new_empty(0)
         return loss, grad_out
 
