@@ -1,206 +1,445 @@
-"""Benchmark: companion's losses against the formula written the direct way, and torch's nearest loss.
+"""Benchmark: companion's losses against the formulas people write and the libraries they use.
 
-For every loss the script first checks that the compared versions compute the
-same value, then measures one forward and backward pass on the device of
-``companion.device()``:
+For every loss family, input size and dtype, the script
 
-* **time**: the median of ``torch.utils.benchmark.Timer.blocked_autorange``;
-* **largest tensor**: the biggest tensor any operation of the pass creates
-  (recorded with a ``TorchDispatchMode``), the quantity that sets the memory
-  of a version that materializes an ``N x C`` one-hot or probability matrix.
+1. checks that all versions compute the same loss and gradient on the benchmark's own data
+   (a benchmark of versions that disagree measures nothing);
+2. measures what each version keeps for backward (bytes per input element, beyond the inputs,
+   recorded with ``saved_tensors_hooks``) and how many full-size tensors one forward and
+   backward pass creates (recorded with a ``TorchDispatchMode``);
+3. times one forward and backward pass of every version, eager and under ``torch.compile``,
+   **interleaved**: each round runs every version once (a block of calls long enough to time),
+   and the reported time is the median over rounds, so a slow minute of a shared machine
+   lands on all versions alike. Ratios are taken against the peer named first.
 
-Run it with ``make bench`` (or ``.venv/bin/python benchmarks/bench_losses.py``;
-``--small`` for a quick run). The numbers depend on the machine; the script
-prints them, it asserts nothing about them.
+Peers: torchvision's ``sigmoid_focal_loss`` written from its documented formula (torchvision
+does not import beside the CPU build of torch used here), kornia's ``binary_focal_loss_with_logits``
+and ``focal_loss`` (when kornia is importable: ``make bench`` installs it into
+``_build/bench-deps``, outside the book's environment), the common ``F.cross_entropy``-based
+multi-class focal loss, the paper's clamped one-hot SCE, the naive ``log(cosh(r))`` and the softplus
+form of log-cosh; and torch's fused ``binary_cross_entropy_with_logits`` and ``cross_entropy`` as
+floors (they compute less: no focusing term).
+
+``make bench`` runs it and writes ``book/bench/results.json`` and ``book/bench/speed.png``, which the
+appendix page "How fast are these losses?" shows. ``--quick`` runs small sizes, no compilation and
+few rounds (what the tests use). Nothing here asserts a time.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import datetime as _dt
+import json
 import math
+import os
+import platform
+import statistics
 import sys
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch.utils._python_dispatch import TorchDispatchMode
+from torch.multiprocessing.reductions import StorageWeakRef
 from torch.utils._pytree import tree_leaves
-from torch.utils.benchmark import Timer
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "_build" / "bench-deps"))
 
 import companion  # noqa: E402 - after the path is set
 from companion.losses import log_cosh_loss, sce_loss, sigmoid_focal_loss, softmax_focal_loss  # noqa: E402
 
-Step = Callable[[], torch.Tensor]
+try:  # a real peer, when installed (make bench puts it in _build/bench-deps)
+    import kornia.losses as kornia_losses  # noqa: E402
+except ImportError:  # pragma: no cover - depends on the machine
+    kornia_losses = None
+
+LossFn = Callable[[torch.Tensor], torch.Tensor]
+OUT = ROOT / "book" / "bench"
 
 
-class _LargestTensor(TorchDispatchMode):
-    """Records the size in bytes of the largest tensor that any operation returns."""
+# ---------------------------------------------------------------------------
+# The peers, each as its authors document it
 
-    def __init__(self) -> None:
+
+def torchvision_focal(x: torch.Tensor, y: torch.Tensor, alpha: float = 0.25, gamma: float = 2.0) -> torch.Tensor:
+    """``torchvision.ops.sigmoid_focal_loss`` as documented: via p = sigmoid(x) and 1 - p_t, then the mean."""
+    p = torch.sigmoid(x)
+    ce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
+    p_t = p * y + (1 - p) * (1 - y)
+    loss = ce * ((1 - p_t) ** gamma)
+    loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
+    return loss.mean()
+
+
+def ce_based_focal(x: torch.Tensor, t: torch.Tensor, gamma: float = 2.0) -> torch.Tensor:
+    """The usual multi-class focal loss: p_t = exp(-CE), then (1 - p_t)^gamma CE."""
+    ce = F.cross_entropy(x, t, reduction="none")
+    p_t = torch.exp(-ce)
+    return ((1 - p_t) ** gamma * ce).mean()
+
+
+def clamped_sce(x: torch.Tensor, t: torch.Tensor, alpha: float = 0.1, beta: float = 1.0) -> torch.Tensor:
+    """Symmetric cross entropy as the paper's code computes it: clamped softmax and one-hot labels."""
+    ce = F.cross_entropy(x, t)
+    p = F.softmax(x, dim=1).clamp(min=1e-7, max=1.0)
+    label = F.one_hot(t, x.shape[1]).to(x.dtype).clamp(min=1e-4, max=1.0)
+    rce = -(p * torch.log(label)).sum(1)
+    return alpha * ce + beta * rce.mean()
+
+
+def naive_log_cosh(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """log(cosh(r)) as written: inf beyond |r| = 89 in float32, 0 below |r| = 3e-4."""
+    return torch.log(torch.cosh(x - y)).mean()
+
+
+def softplus_log_cosh(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """|r| + softplus(-2|r|) - log 2: finite everywhere, but it cancels to noise near r = 0."""
+    r = (x - y).abs()
+    return (r + F.softplus(-2 * r) - math.log(2.0)).mean()
+
+
+# ---------------------------------------------------------------------------
+# Measurements
+
+
+class _Created(TorchDispatchMode):
+    """Counts the tensors that operations create with at least ``threshold`` elements."""
+
+    def __init__(self, threshold: int) -> None:
         super().__init__()
+        self.threshold = threshold
+        self.count = 0
         self.largest = 0
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
         out = func(*args, **(kwargs or {}))
         for leaf in tree_leaves(out):
             if isinstance(leaf, torch.Tensor):
-                self.largest = max(self.largest, leaf.numel() * leaf.element_size())
+                nbytes = leaf.numel() * leaf.element_size()
+                self.largest = max(self.largest, nbytes)
+                self.count += leaf.numel() >= self.threshold
         return out
 
 
-def largest_tensor_bytes(step: Step) -> int:
+def largest_tensor_bytes(step: Callable[[], object]) -> int:
     """The largest tensor created while ``step()`` runs (inputs that already exist do not count)."""
-    with _LargestTensor() as mode:
+    with _Created(threshold=1) as mode:
         step()
     return mode.largest
 
 
-def seconds_per_call(step: Step, min_run_time: float) -> float:
-    """Median seconds of one call of ``step``, synchronizing a GPU around each block of calls."""
-    timer = Timer(stmt="step()", globals={"step": step})
-    return timer.blocked_autorange(min_run_time=min_run_time).median
+def full_size_temporaries(step: Callable[[], object], numel: int) -> int:
+    """How many tensors of at least ``numel`` elements ``step()`` creates."""
+    with _Created(threshold=numel) as mode:
+        step()
+    return mode.count
 
 
-def forward_backward(loss_fn: Callable[[torch.Tensor], torch.Tensor], logits: torch.Tensor) -> Step:
-    """A step that computes the loss of fresh leaf logits and its gradient."""
+class _Kept(TorchDispatchMode):
+    """Remembers a weak reference to the storage of every tensor an operation creates."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.created: list[tuple[StorageWeakRef, int]] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        out = func(*args, **(kwargs or {}))
+        for leaf in tree_leaves(out):
+            if isinstance(leaf, torch.Tensor):
+                storage = leaf.untyped_storage()
+                self.created.append((StorageWeakRef(storage), storage.nbytes()))
+        return out
+
+
+def kept_for_backward(fn: LossFn, x: torch.Tensor) -> int:
+    """Bytes created by the forward pass of ``fn`` that are still alive when it returns, beside the loss.
+
+    That is what autograd (or a custom function's context) keeps for backward, whatever way it is
+    kept; the inputs, which exist anyway, are not counted.
+    """
+    leaf = x.detach().requires_grad_()
+    with _Kept() as mode:
+        loss = fn(leaf)
+    gc.collect()
+    own = StorageWeakRef(loss.untyped_storage())
+    alive = {ref.cdata: nbytes for ref, nbytes in mode.created if not ref.expired() and ref.cdata != own.cdata}
+    loss.backward()
+    return sum(alive.values())
+
+
+def saved_bytes_per_element(fn: LossFn, x: torch.Tensor, others: tuple[torch.Tensor, ...] = ()) -> float:
+    """Bytes kept for backward beyond the inputs, per element of ``x``."""
+    return kept_for_backward(fn, x) / x.numel()
+
+
+def forward_backward(fn: LossFn, x: torch.Tensor) -> Callable[[], torch.Tensor]:
     def step() -> torch.Tensor:
-        x = logits.detach().requires_grad_()
-        loss = loss_fn(x)
+        leaf = x.detach().requires_grad_()
+        loss = fn(leaf)
         loss.backward()
-        return loss.detach()
+        return leaf.grad  # type: ignore[return-value]
 
     return step
 
 
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def interleaved_medians(
+    steps: dict[str, Callable[[], object]], device: torch.device, rounds: int, block_s: float
+) -> dict[str, float]:
+    """Median seconds per call of each step, measured in rounds that visit every step in turn."""
+    calls: dict[str, int] = {}
+    for label, step in steps.items():  # warm up, and size a block of calls to about block_s
+        step()
+        _sync(device)
+        start = time.perf_counter()
+        step()
+        _sync(device)
+        once = max(time.perf_counter() - start, 1e-7)
+        calls[label] = max(1, int(block_s / once))
+    samples: dict[str, list[float]] = {label: [] for label in steps}
+    for _ in range(rounds):
+        for label, step in steps.items():
+            _sync(device)
+            start = time.perf_counter()
+            for _ in range(calls[label]):
+                step()
+            _sync(device)
+            samples[label].append((time.perf_counter() - start) / calls[label])
+    return {label: statistics.median(s) for label, s in samples.items()}
+
+
 # ---------------------------------------------------------------------------
-# The direct versions: each formula as it is usually first written
-
-
-def focal_from_probabilities(x: torch.Tensor, y: torch.Tensor, alpha: float, gamma: float) -> torch.Tensor:
-    """Sigmoid focal loss through p = sigmoid(x) and 1 - p_t (NaN gradients when 1 - p_t rounds to 0)."""
-    p = torch.sigmoid(x)
-    ce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
-    p_t = p * y + (1 - p) * (1 - y)
-    alpha_t = alpha * y + (1 - alpha) * (1 - y)
-    return (alpha_t * (1 - p_t) ** gamma * ce).mean()
-
-
-def softmax_focal_one_hot(x: torch.Tensor, t: torch.Tensor, gamma: float) -> torch.Tensor:
-    """Multi-class focal loss through the full probability matrix and a one-hot mask."""
-    log_p = F.log_softmax(x, dim=1)
-    one_hot = F.one_hot(t, x.shape[1]).to(x.dtype)
-    log_pt = (log_p * one_hot).sum(1)
-    return (-((1 - log_pt.exp()) ** gamma) * log_pt).mean()
-
-
-def sce_one_hot(x: torch.Tensor, t: torch.Tensor, alpha: float, beta: float) -> torch.Tensor:
-    """Symmetric cross entropy with a clamped one-hot label matrix, as the paper's code builds it."""
-    p = F.softmax(x, dim=1)
-    label = F.one_hot(t, x.shape[1]).to(x.dtype).clamp(1e-4, 1.0)
-    rce = -(p * label.log()).sum(1)
-    return alpha * F.cross_entropy(x, t) + beta * rce.mean()
-
-
-def log_cosh_direct(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """log(cosh(r)) as written: cosh overflows in float32 for |r| above about 89."""
-    return torch.log(torch.cosh(x - y)).mean()
+# The comparisons
 
 
 @dataclass
-class Row:
-    loss: str
+class Result:
+    family: str
+    shape: list[int]
+    dtype: str
     version: str
-    ms: float
-    largest_mb: float
+    role: str                      # "companion", "peer" or "floor"
+    eager_ms: float
+    compiled_ms: float | None
+    saved_bytes_per_element: float
+    full_size_temporaries: int
+    eager_vs_first_peer: float = field(default=float("nan"))     # peer time / this time (> 1: faster)
+    compiled_vs_first_peer: float = field(default=float("nan"))
 
 
-def _compare(name: str, versions: dict[str, Step], min_run_time: float, rtol: float = 1e-4) -> list[Row]:
-    values = {label: step() for label, step in versions.items()}
-    reference = next(iter(values.values()))
-    for label, value in values.items():
-        if not torch.allclose(value, reference, rtol=rtol, atol=1e-6):
-            raise AssertionError(f"{name}: {label} computes {value.item()}, not {reference.item()}")
-    return [
-        Row(name, label, 1e3 * seconds_per_call(step, min_run_time), largest_tensor_bytes(step) / 2**20)
-        for label, step in versions.items()
-    ]
+@dataclass
+class Case:
+    family: str
+    x: torch.Tensor
+    others: tuple[torch.Tensor, ...]
+    versions: dict[str, tuple[str, LossFn]]   # label -> (role, loss of x)
+    compare_grad: set[str] = field(default_factory=set)
 
 
-def run(small: bool = False, min_run_time: float = 0.5) -> list[Row]:
-    """Measure every comparison; sizes are smaller with ``small=True`` (for a quick check)."""
-    companion.setup(0)
-    dev = companion.device()
-    n_binary = 2**14 if small else 2**20
-    n, c = (256, 100) if small else (4096, 1000)
-    gen = torch.Generator().manual_seed(0)
+def _check_agreement(case: Case) -> None:
+    """Every version computes the same loss (and, where the formula is stable there, gradient)."""
+    tol = 2e-2 if case.x.dtype in (torch.float16, torch.bfloat16) else 2e-4
+    values, grads = {}, {}
+    for label, (role, fn) in case.versions.items():
+        if role == "floor":
+            continue
+        leaf = case.x.detach().requires_grad_()
+        loss = fn(leaf)
+        loss.backward()
+        values[label], grads[label] = loss.detach().double(), leaf.grad.double()  # type: ignore[union-attr]
+    first = next(iter(values))
+    for label in values:
+        if not torch.allclose(values[label], values[first], rtol=tol, atol=1e-6):
+            raise AssertionError(f"{case.family}: {label} computes {float(values[label])}, {first} {float(values[first])}")
+        if label in case.compare_grad and not torch.allclose(grads[label], grads[first], rtol=tol, atol=1e-6 / case.x.numel()):
+            raise AssertionError(f"{case.family}: {label} and {first} differ in their gradients")
 
-    x_bin = (3 * torch.randn(n_binary, generator=gen)).to(dev)
-    y_bin = (torch.rand(n_binary, generator=gen) < 0.1).float().to(dev)
-    x_cls = (3 * torch.randn(n, c, generator=gen)).to(dev)
-    t_cls = torch.randint(0, c, (n,), generator=gen).to(dev)
-    x_reg = torch.randn(n_binary, generator=gen).to(dev)
-    y_reg = torch.randn(n_binary, generator=gen).to(dev)
 
-    rows: list[Row] = []
-    rows += _compare("sigmoid focal, N = %d" % n_binary, {
-        "companion.losses.sigmoid_focal_loss": forward_backward(
-            lambda x: sigmoid_focal_loss(x, y_bin, alpha=0.25, gamma=2.0), x_bin),
-        "via sigmoid and 1 - p_t": forward_backward(lambda x: focal_from_probabilities(x, y_bin, 0.25, 2.0), x_bin),
-    }, min_run_time)
-    rows += _compare("softmax focal, N = %d, C = %d" % (n, c), {
-        "companion.losses.softmax_focal_loss": forward_backward(
-            lambda x: softmax_focal_loss(x, t_cls, gamma=2.0), x_cls),
-        "via one-hot and p_t": forward_backward(lambda x: softmax_focal_one_hot(x, t_cls, 2.0), x_cls),
-    }, min_run_time)
-    rows += _compare("symmetric CE, N = %d, C = %d" % (n, c), {
-        "companion.losses.sce_loss (A = ln 1e-4)": forward_backward(
-            lambda x: sce_loss(x, t_cls, alpha=0.1, beta=1.0), x_cls),
-        "via clamped one-hot labels": forward_backward(lambda x: sce_one_hot(x, t_cls, 0.1, 1.0), x_cls),
-    }, min_run_time)
-    rows += _compare("log-cosh, N = %d" % n_binary, {
-        "companion.losses.log_cosh_loss": forward_backward(lambda x: log_cosh_loss(x, y_reg), x_reg),
-        "log(cosh(r))": forward_backward(lambda x: log_cosh_direct(x, y_reg), x_reg),
-    }, min_run_time)
-    # The cost floor: torch's fused losses, which compute less (no focusing, no reverse term).
-    floors = {
-        "torch F.binary_cross_entropy_with_logits, N = %d" % n_binary: forward_backward(
-            lambda x: F.binary_cross_entropy_with_logits(x, y_bin), x_bin),
-        "torch F.cross_entropy, N = %d, C = %d" % (n, c): forward_backward(lambda x: F.cross_entropy(x, t_cls), x_cls),
+def _cases(sizes: list[int], class_shapes: list[tuple[int, int]], dtypes: list[torch.dtype],
+           device: torch.device) -> list[Case]:
+    cases: list[Case] = []
+    for dtype in dtypes:
+        for n in sizes:
+            g = torch.Generator().manual_seed(n)
+            x = (3 * torch.randn(n, generator=g)).to(device, dtype)
+            y = (torch.rand(n, generator=g) < 0.1).to(device, dtype)
+            versions: dict[str, tuple[str, LossFn]] = {
+                "torchvision formula": ("peer", lambda a, y=y: torchvision_focal(a, y)),
+            }
+            if kornia_losses is not None:
+                yk = y.view(-1, 16) if n % 16 == 0 else y.view(-1, 1)
+                versions["kornia"] = ("peer", lambda a, yk=yk: kornia_losses.binary_focal_loss_with_logits(
+                    a.view(yk.shape), yk, alpha=0.25, gamma=2.0, reduction="mean"))
+            versions["companion"] = ("companion", lambda a, y=y: sigmoid_focal_loss(a, y, alpha=0.25, gamma=2.0))
+            versions["F.binary_cross_entropy_with_logits"] = (
+                "floor", lambda a, y=y: F.binary_cross_entropy_with_logits(a, y))
+            cases.append(Case("sigmoid focal", x, (y,), versions, {"torchvision formula", "kornia"}))
+
+            r = torch.randn(n, generator=g).to(device, dtype)
+            target = torch.randn(n, generator=g).to(device, dtype)
+            cases.append(Case("log-cosh", r, (target,), {
+                "log(cosh(r))": ("peer", lambda a, t=target: naive_log_cosh(a, t)),
+                "softplus form": ("peer", lambda a, t=target: softplus_log_cosh(a, t)),
+                "companion": ("companion", lambda a, t=target: log_cosh_loss(a, t)),
+            }, {"log(cosh(r))"}))
+        for n, c in class_shapes:
+            g = torch.Generator().manual_seed(n * c)
+            x = (3 * torch.randn(n, c, generator=g)).to(device, dtype)
+            t = torch.randint(0, c, (n,), generator=g).to(device)
+            versions = {"F.cross_entropy-based formula": ("peer", lambda a, t=t: ce_based_focal(a, t))}
+            if kornia_losses is not None:
+                versions["kornia"] = ("peer", lambda a, t=t: kornia_losses.focal_loss(
+                    a, t, alpha=None, gamma=2.0, reduction="mean"))
+            versions["companion"] = ("companion", lambda a, t=t: softmax_focal_loss(a, t, gamma=2.0))
+            versions["F.cross_entropy"] = ("floor", lambda a, t=t: F.cross_entropy(a, t))
+            cases.append(Case("softmax focal", x, (t,), versions, {"F.cross_entropy-based formula", "kornia"}))
+            cases.append(Case("symmetric CE", x, (t,), {
+                "paper's clamped one-hot": ("peer", lambda a, t=t: clamped_sce(a, t)),
+                "companion": ("companion", lambda a, t=t: sce_loss(a, t, alpha=0.1, beta=1.0)),
+                "F.cross_entropy": ("floor", lambda a, t=t: F.cross_entropy(a, t)),
+            }))
+    return cases
+
+
+def run_case(case: Case, compile_: bool, rounds: int, block_s: float, device: torch.device) -> list[Result]:
+    _check_agreement(case)
+    eager = {label: forward_backward(fn, case.x) for label, (_, fn) in case.versions.items()}
+    compiled: dict[str, Callable[[], object]] = {}
+    if compile_:
+        for label, (role, fn) in case.versions.items():
+            # companion must compile to one graph; peers get the default (graph breaks allowed)
+            compiled[label] = forward_backward(torch.compile(fn, fullgraph=(role == "companion")), case.x)
+    steps = {("eager", k): v for k, v in eager.items()} | {("compiled", k): v for k, v in compiled.items()}
+    times = interleaved_medians({f"{m}|{k}": v for (m, k), v in steps.items()}, device, rounds, block_s)
+    results = []
+    for label, (role, fn) in case.versions.items():
+        results.append(Result(
+            family=case.family, shape=list(case.x.shape), dtype=str(case.x.dtype).replace("torch.", ""),
+            version=label, role=role, eager_ms=1e3 * times[f"eager|{label}"],
+            compiled_ms=1e3 * times[f"compiled|{label}"] if compile_ else None,
+            saved_bytes_per_element=saved_bytes_per_element(fn, case.x, case.others),
+            full_size_temporaries=full_size_temporaries(eager[label], case.x.numel()),
+        ))
+    first = next(r for r in results if r.role == "peer")
+    for r in results:
+        r.eager_vs_first_peer = first.eager_ms / r.eager_ms
+        if r.compiled_ms is not None and first.compiled_ms is not None:
+            r.compiled_vs_first_peer = first.compiled_ms / r.compiled_ms
+    return results
+
+
+def machine() -> dict[str, object]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return {
+        "date": _dt.date.today().isoformat(),
+        "torch": torch.__version__,
+        "kornia": getattr(sys.modules.get("kornia"), "__version__", None),
+        "device": str(companion.device()),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "threads": torch.get_num_threads(),
+        "python": platform.python_version(),
     }
-    rows += [
-        Row("floor: torch's fused cross entropies", label, 1e3 * seconds_per_call(step, min_run_time),
-            largest_tensor_bytes(step) / 2**20)
-        for label, step in floors.items()
-    ]
-    return rows
 
 
-def format_rows(rows: list[Row]) -> str:
-    width = max(len(r.version) for r in rows)
-    lines = [f"{'version':{width}}  {'ms / fwd+bwd':>12}  {'largest tensor MB':>17}"]
+def format_results(results: list[Result]) -> str:
+    lines = []
     current = None
-    for r in rows:
-        if r.loss != current:
-            lines.append(f"-- {r.loss}")
-            current = r.loss
-        lines.append(f"{r.version:{width}}  {r.ms:12.3f}  {r.largest_mb:17.3f}")
+    width = max(len(r.version) for r in results)
+    for r in results:
+        key = (r.family, tuple(r.shape), r.dtype)
+        if key != current:
+            shape = " x ".join(str(s) for s in r.shape)
+            lines.append(f"\n-- {r.family}, {shape}, {r.dtype}   (x: speed of the first peer / speed of this version)")
+            lines.append(f"{'version':{width}}  {'eager ms':>9} {'x':>6}  {'compiled ms':>11} {'x':>6}  "
+                         f"{'saved B/elem':>12}  {'full-size temps':>15}")
+            current = key
+        comp = "-" if r.compiled_ms is None else f"{r.compiled_ms:11.3f} {r.compiled_vs_first_peer:6.2f}"
+        if r.compiled_ms is None:
+            comp = f"{'-':>11} {'':>6}"
+        lines.append(f"{r.version:{width}}  {r.eager_ms:9.3f} {r.eager_vs_first_peer:6.2f}  {comp}  "
+                     f"{r.saved_bytes_per_element:12.1f}  {r.full_size_temporaries:15d}")
     return "\n".join(lines)
+
+
+def plot(results: list[Result], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for ax, family in zip(axes, ("sigmoid focal", "log-cosh")):
+        for version in dict.fromkeys(r.version for r in results if r.family == family):
+            for mode, style in (("eager", "-"), ("compiled", "--")):
+                rows = [r for r in results if r.family == family and r.version == version and r.dtype == "float32"]
+                pts = [(r.shape[0], (r.eager_ms if mode == "eager" else r.compiled_ms) / r.shape[0] * 1e6)
+                       for r in rows if (r.eager_ms if mode == "eager" else r.compiled_ms) is not None]
+                if pts:
+                    ax.plot(*zip(*pts), style, marker="o", label=f"{version} ({mode})")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("elements N")
+        ax.set_title(f"{family}, float32, forward + backward")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("ns per element")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(fig)
+
+
+def run(quick: bool = False, threads: int | None = None, compile_: bool | None = None) -> tuple[dict, list[Result]]:
+    """Run every comparison; ``quick`` uses small inputs, few rounds and (by default) no compilation."""
+    companion.setup(0)
+    torch.set_num_threads(threads or os.cpu_count() or 1)
+    device = companion.device()
+    if quick:
+        sizes, shapes, dtypes, rounds, block = [4096], [(64, 100)], [torch.float32, torch.bfloat16], 3, 0.002
+    else:
+        sizes, shapes = [10**4, 10**5, 10**6, 10**7], [(4096, 1000), (65536, 100)]
+        dtypes, rounds, block = [torch.float32, torch.bfloat16], 9, 0.05
+    compile_ = (not quick) if compile_ is None else compile_
+    results: list[Result] = []
+    for case in _cases(sizes, shapes, dtypes, device):
+        results += run_case(case, compile_, rounds, block, device)
+    return machine(), results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--small", action="store_true", help="small inputs and short timing runs")
+    parser.add_argument("--quick", action="store_true", help="small inputs, no compilation, few rounds")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: every core)")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for results.json and speed.png")
     args = parser.parse_args(argv)
-    dev = companion.device()
-    print(f"torch {torch.__version__}, device {dev.type}, {torch.get_num_threads()} threads")
-    rows = run(small=args.small, min_run_time=0.05 if args.small else 0.5)
-    print(format_rows(rows))
-    return 0 if all(math.isfinite(r.ms) for r in rows) else 1
+    info, results = run(quick=args.quick, threads=args.threads)
+    print(", ".join(f"{k} {v}" for k, v in info.items()))
+    print(format_results(results))
+    if not args.quick:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "results.json").write_text(
+            json.dumps({"machine": info, "results": [asdict(r) for r in results]}, indent=1) + "\n")
+        plot(results, args.out / "speed.png")
+        print(f"\nwrote {args.out / 'results.json'} and {args.out / 'speed.png'}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The benchmark script runs, and its memory measurement is right. (Its timings are printed, not tested.)"""
+"""The benchmark runs, its versions agree, and its memory measurements are right. (Times are printed, not tested.)"""
 
 from __future__ import annotations
 
@@ -7,34 +7,44 @@ import sys
 
 import torch
 
-from booktools import ROOT
+from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_losses as bench  # noqa: E402 - benchmarks/bench_losses.py
 
 
-def test_largest_tensor_is_measured_exactly() -> None:
+def test_largest_tensor_and_full_size_temporaries_are_counted_exactly() -> None:
     def step() -> torch.Tensor:
         a = torch.ones(100, 50)           # 20 000 bytes
         return (a * 2).sum()              # another 20 000, then 4
 
     assert bench.largest_tensor_bytes(step) == 100 * 50 * 4
+    assert bench.full_size_temporaries(step, 100 * 50) == 2
     assert bench.largest_tensor_bytes(lambda: torch.zeros(3, dtype=torch.float64)) == 24
 
 
-def test_benchmark_compares_equal_values_and_reports_every_version() -> None:
-    rows = bench.run(small=True, min_run_time=0.01)
-    by_loss: dict[str, list[bench.Row]] = {}
-    for row in rows:
-        by_loss.setdefault(row.loss.split(",")[0], []).append(row)
-    assert set(by_loss) == {"sigmoid focal", "softmax focal", "symmetric CE", "log-cosh",
-                            "floor: torch's fused cross entropies"}
-    assert all(math.isfinite(r.ms) and r.ms > 0 for r in rows)
-    # no N x C one-hot or probability matrix beyond one logits-sized temporary (256 x 100 float32)
-    logits_bytes_mb = 256 * 100 * 4 / 2**20
-    for name in ("softmax focal", "symmetric CE"):
-        ours, direct = by_loss[name]
-        assert ours.version.startswith("companion") and ours.largest_mb <= logits_bytes_mb
-        assert direct.largest_mb > ours.largest_mb  # the one-hot versions build an int64 N x C matrix
-    assert "companion" in bench.format_rows(rows)
+def test_kept_for_backward_sees_autograd_and_nothing_else() -> None:
+    x = torch.randn(1000)
+    # exp keeps its output (4000 bytes); sin keeps only its input, which does not count
+    assert bench.kept_for_backward(lambda a: a.exp().sum(), x) == 4000
+    assert bench.kept_for_backward(lambda a: a.sin().sum(), x) == 0
+    assert bench.kept_for_backward(lambda a: (a.exp() * a.sin()).sum(), x) == 8000
+
+
+def test_quick_benchmark_reports_every_version_after_checking_they_agree() -> None:
+    info, results = bench.run(quick=True, threads=1)
+    assert info["threads"] == 1 and info["torch"] == torch.__version__
+    families = {r.family for r in results}
+    assert families == {"sigmoid focal", "softmax focal", "symmetric CE", "log-cosh"}
+    assert {r.dtype for r in results} == {"float32", "bfloat16"}
+    assert all(math.isfinite(r.eager_ms) and r.eager_ms > 0 for r in results)
+    for r in results:
+        if r.version == "companion":
+            n = math.prod(r.shape)
+            element = 4 if r.dtype == "float32" else 2
+            if r.family in ("sigmoid focal", "log-cosh"):
+                assert r.saved_bytes_per_element == element      # the gradient, nothing else
+            else:  # one logits-sized buffer and a few N-vectors
+                assert element <= r.saved_bytes_per_element <= element + 16 * r.shape[0] * 4 / n
+    assert "companion" in bench.format_results(results)

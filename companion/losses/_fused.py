@@ -45,6 +45,16 @@ def _compute(t: torch.Tensor) -> torch.Tensor:
     return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
 
 
+def _scale_once(ctx: Any, local: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """``local * scale``, written into the saved buffer itself (no fresh full-size allocation).
+
+    The buffer serves one backward pass; ``ctx.used`` sends a second one (``retain_graph=True``)
+    to the recomputing path, so reusing a graph still gives the right gradient.
+    """
+    ctx.used = True
+    return local.mul_(scale)
+
+
 # ---------------------------------------------------------------------------
 # Binary (sigmoid) focal loss
 
@@ -172,23 +182,28 @@ class _BinaryFocal(torch.autograd.Function):
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[torch.Tensor, torch.Tensor]) -> None:
         x, y, alpha, gamma, reduction, _ = inputs
         ctx.mark_non_differentiable(output[1])
-        ctx.save_for_backward(x, y, output[1])
+        ctx.set_materialize_grads(False)  # no zero-filled gradient for the (non-differentiable) second output
+        ctx.save_for_backward(x, y)
+        ctx.local = output[1]  # not a saved tensor: the first backward pass scales it in place
         ctx.options = (alpha, gamma, reduction)
 
     @staticmethod
     def backward(ctx: Any, grad_loss: torch.Tensor, _unused: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        x, y, local = ctx.saved_tensors
+        if grad_loss is None:  # no gradient reaches the loss (materialize_grads is off)
+            return (None,) * 6
+        x, y = ctx.saved_tensors
+        local = ctx.local
         alpha, gamma, reduction = ctx.options
         scale = grad_loss / x.numel() if reduction == "mean" else grad_loss
         dx = dy = None
         if ctx.needs_input_grad[0]:
-            if torch.is_grad_enabled() or local.numel() != x.numel():
+            if torch.is_grad_enabled() or local.numel() != x.numel() or getattr(ctx, "used", False):
                 # differentiating the backward pass: recompute the gradient where autograd can see it
                 _, fresh = binary_focal_terms(x, y, alpha, gamma, True, inplace=False)
                 assert fresh is not None
                 dx = (fresh * scale).to(x.dtype)
             else:
-                dx = local * scale
+                dx = _scale_once(ctx, local, scale)
         if ctx.needs_input_grad[1]:
             dy = (_target_grad(x, y, alpha, gamma) * scale).to(y.dtype)
         return dx, dy, None, None, None, None
@@ -261,12 +276,17 @@ class _ProbsFocal(torch.autograd.Function):
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[torch.Tensor, torch.Tensor]) -> None:
         p, y, alpha, gamma, eps, reduction, _ = inputs
         ctx.mark_non_differentiable(output[1])
-        ctx.save_for_backward(p, y, output[1])
+        ctx.set_materialize_grads(False)  # no zero-filled gradient for the (non-differentiable) second output
+        ctx.save_for_backward(p, y)
+        ctx.local = output[1]  # not a saved tensor: the first backward pass scales it in place
         ctx.options = (alpha, gamma, eps, reduction)
 
     @staticmethod
     def backward(ctx: Any, grad_loss: torch.Tensor, _unused: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        p, y, local = ctx.saved_tensors
+        if grad_loss is None:  # no gradient reaches the loss (materialize_grads is off)
+            return (None,) * 7
+        p, y = ctx.saved_tensors
+        local = ctx.local
         alpha, gamma, eps, reduction = ctx.options
         if ctx.needs_input_grad[1]:
             raise NotImplementedError(
@@ -276,11 +296,11 @@ class _ProbsFocal(torch.autograd.Function):
         if not ctx.needs_input_grad[0]:
             return None, None, None, None, None, None, None
         scale = grad_loss / p.numel() if reduction == "mean" else grad_loss
-        if torch.is_grad_enabled() or local.numel() != p.numel():
+        if torch.is_grad_enabled() or local.numel() != p.numel() or getattr(ctx, "used", False):
             _, local = probs_focal_terms(p, y, alpha, gamma, eps, True)
             assert local is not None
             return (local * scale).to(p.dtype), None, None, None, None, None, None
-        return local * scale, None, None, None, None, None, None
+        return _scale_once(ctx, local, scale), None, None, None, None, None, None
 
 
 def probs_focal(
@@ -388,20 +408,25 @@ class _SoftmaxRows(torch.autograd.Function):
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[torch.Tensor, torch.Tensor]) -> None:
         x, t, weight, rule, params, _ = inputs
         ctx.mark_non_differentiable(output[1])
-        ctx.save_for_backward(x, t, weight, output[1])
+        ctx.set_materialize_grads(False)  # no zero-filled gradient for the (non-differentiable) second output
+        ctx.save_for_backward(x, t, weight)
+        ctx.local = output[1]  # not a saved tensor: the first backward pass scales it in place
         ctx.options = (rule, params)
 
     @staticmethod
     def backward(ctx: Any, grad_loss: torch.Tensor, _unused: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        x, t, weight, local = ctx.saved_tensors
+        if grad_loss is None:  # no gradient reaches the loss (materialize_grads is off)
+            return (None,) * 6
+        x, t, weight = ctx.saved_tensors
+        local = ctx.local
         rule, params = ctx.options
         if not ctx.needs_input_grad[0]:
             return None, None, None, None, None, None
-        if torch.is_grad_enabled() or local.numel() != x.numel():
+        if torch.is_grad_enabled() or local.numel() != x.numel() or getattr(ctx, "used", False):
             _, fresh = softmax_row_terms(x, t, weight, rule, params, True, inplace=False)
             assert fresh is not None
             return (fresh * grad_loss.unsqueeze(1)).to(x.dtype), None, None, None, None, None
-        return local * grad_loss.unsqueeze(1), None, None, None, None, None
+        return _scale_once(ctx, local, grad_loss.unsqueeze(1)), None, None, None, None, None
 
 
 def softmax_rows(

@@ -91,18 +91,29 @@ class _LogCosh(torch.autograd.Function):
     def setup_context(ctx, inputs, output):  # type: ignore[no-untyped-def]
         x, y, reduction, _ = inputs
         ctx.mark_non_differentiable(output[1])
-        ctx.save_for_backward(x, y, output[1])
+        ctx.set_materialize_grads(False)  # no zero-filled gradient for the (non-differentiable) slope output
+        ctx.save_for_backward(x, y)
+        ctx.slope = output[1]  # not a saved tensor: the first backward pass scales it in place
         ctx.reduction = reduction
 
     @staticmethod
     def backward(ctx, grad_loss, _unused):  # type: ignore[no-untyped-def]
-        x, y, slope = ctx.saved_tensors
+        if grad_loss is None:  # no gradient reaches the loss (materialize_grads is off)
+            return (None,) * 4
+        x, y = ctx.saved_tensors
+        slope = ctx.slope
         scale = grad_loss / x.numel() if ctx.reduction == "mean" else grad_loss
-        if torch.is_grad_enabled() or slope.numel() != x.numel():
+        needs_y = y is not None and ctx.needs_input_grad[1]
+        if torch.is_grad_enabled() or slope.numel() != x.numel() or getattr(ctx, "used", False):
             dtype = compute_dtype(x.dtype)
-            slope = torch.tanh(x.to(dtype) - y.to(dtype) if y is not None else x.to(dtype))
-        dx = (slope * scale).to(x.dtype) if ctx.needs_input_grad[0] else None
-        dy = (-(slope * scale)).to(y.dtype) if y is not None and ctx.needs_input_grad[1] else None
+            slope = torch.tanh(x.to(dtype) - y.to(dtype) if y is not None else x.to(dtype)) * scale
+        elif needs_y:
+            slope = slope * scale
+        else:  # the saved slope serves this one backward pass: scale it in place (no fresh buffer)
+            ctx.used = True
+            slope = slope.mul_(scale)
+        dx = slope.to(x.dtype) if ctx.needs_input_grad[0] else None
+        dy = (-slope).to(y.dtype) if needs_y else None
         return dx, dy, None, None
 
 
