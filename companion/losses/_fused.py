@@ -354,22 +354,20 @@ def softmax_row_terms(
 
     :math:`q = 1 - p_t` is the sum of the *other* classes' probabilities, taken from the
     softmax with the target entry zeroed, so it keeps full relative accuracy when :math:`p_t`
-    rounds to 1; :math:`\log p_t = \operatorname{log1p}(-q)` where :math:`q < 1/2`, and the
-    log-softmax entry elsewhere. The gradient :math:`w\,(p - e_t)` is built in the softmax's
+    rounds to 1; :math:`\log p_t = \operatorname{log1p}(-q)` where :math:`q < 1/2`, and
+    :math:`x_t - \max_k x_k + \log \max_k p_k` elsewhere (exact and finite even where
+    :math:`p_t` underflows, with no log-softmax pass: the largest probability is at least 1/C). The gradient :math:`w\,(p - e_t)` is built in the softmax's
     own buffer (the target entry set to :math:`-w\,q`): one logits-sized buffer in all.
     ``weight`` (per position, or ``None``) multiplies loss and gradient; a weight of 0 drops a
     position (``ignore_index``).
     """
     x = _compute(x)
     idx = t.unsqueeze(1)
-    log_p = torch.log_softmax(x, dim=1)
-    log_pt_raw = log_p.gather(1, idx).squeeze(1)
-    if inplace:
-        p = log_p.exp_()
-        others = p.scatter_(1, idx, 0.0)
-    else:
-        p = torch.exp(log_p)
-        others = p.scatter(1, idx, 0.0)
+    p = torch.softmax(x, dim=1)
+    # log p_t without a log-softmax pass: log p_t = x_t - max_k x_k + log(max_k p_k), since the
+    # largest probability is 1 / sum_k exp(x_k - max x) and is at least 1 / C (no underflow)
+    log_pt_raw = (x.gather(1, idx) - x.amax(1, keepdim=True) + torch.log(p.amax(1, keepdim=True))).squeeze(1)
+    others = p.scatter_(1, idx, 0.0) if inplace else p.scatter(1, idx, 0.0)
     q = others.sum(1)
     small = q < 0.5
     log_pt = torch.where(small, torch.log1p(-torch.where(small, q, torch.zeros_like(q))), log_pt_raw)

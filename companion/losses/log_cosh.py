@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .._checks import check_floating, check_reduction, check_same_shape
@@ -55,11 +56,10 @@ def _log_cosh_terms(r: torch.Tensor) -> torch.Tensor:
 
     With :math:`c = \operatorname{clamp}(r, -80, 80)`, :math:`\log\cosh r = \log(1 + 2\sinh^2(c/2)) + |r - c|`:
     the first term is exact up to 80 and is :math:`80 - \log 2` beyond, where the second adds
-    the rest of :math:`|r| - \log 2`.
+    the rest of :math:`|r| - \log 2`. :math:`|r - c|` is ``|softshrink(r, 80)|``.
     """
-    c = r.clamp(-_FAR, _FAR)
-    far = r.sub_(c).abs_()
-    s = c.mul_(0.5).sinh_()
+    far = F.softshrink(r, _FAR).abs_()
+    s = r.clamp_(-_FAR, _FAR).mul_(0.5).sinh_()
     return s.mul_(s).mul_(2.0).log1p_().add_(far)
 
 
