@@ -370,3 +370,19 @@ def test_a_retained_graph_gives_the_same_gradient_twice(name: str) -> None:
     leaf.grad = None
     out.backward()
     torch.testing.assert_close(leaf.grad, first)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(torch.float64, 1e-13), (torch.float32, 6e-7)])
+def test_compiled_log_cosh_and_its_gradient_match_high_precision(dtype: torch.dtype, rtol: float) -> None:
+    # under torch.compile the forward pass takes another exact formula (one expm1); check it on its own
+    values = [0.0, 1e-30, 1e-8, 1e-4, 0.01, 0.3, 1.0, 2.5, 10.0, 30.0, 79.0, 81.0, 89.5, 700.0, 1e10]
+    x = torch.tensor(values + [-v for v in values], dtype=dtype, requires_grad=True)
+    torch._dynamo.reset()
+    got = torch.compile(lambda a: log_cosh(a), fullgraph=True)(x)
+    got.sum().backward()
+    with mpmath.workdps(100):
+        want = [float(mpmath.log(mpmath.cosh(mpmath.mpf(float(v))))) for v in x.detach().double()]
+        slope = [float(mpmath.tanh(mpmath.mpf(float(v)))) for v in x.detach().double()]
+    tiny = torch.finfo(dtype).tiny
+    torch.testing.assert_close(got.detach().double(), torch.tensor(want, dtype=torch.float64), rtol=rtol, atol=tiny)
+    torch.testing.assert_close(x.grad.double(), torch.tensor(slope, dtype=torch.float64), rtol=rtol, atol=tiny)

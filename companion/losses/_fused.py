@@ -66,6 +66,7 @@ def binary_focal_terms(
     gamma: float,
     want_grad: bool,
     inplace: bool,
+    compact: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     r"""Element-wise focal loss of logits ``x`` and targets ``y`` and, if wanted, its derivative in ``x``.
 
@@ -87,6 +88,12 @@ def binary_focal_terms(
 
     ``inplace=True`` updates intermediates in place (the fast forward pass); ``inplace=False``
     uses only out-of-place operations, so autograd can differentiate the result (double backward).
+    ``compact=True`` (out of place, for a compiled forward pass, where every elementwise operation
+    fuses into one loop and only transcendental functions cost) takes all four of
+    :math:`s, \bar s, \mathrm{softplus}(\pm x)` from one :math:`e = \exp(-|x|)` and one
+    :math:`\operatorname{log1p}(e)`: :math:`\sigma(|x|) = 1/(1+e)`, :math:`\sigma(-|x|) = e/(1+e)`,
+    :math:`\mathrm{softplus}(\pm x) = \max(\pm x, 0) + \operatorname{log1p}(e)`. It is not
+    differentiated by autograd (``|x|`` has no useful derivative at 0).
     """
     x = _compute(x)
     y = y.to(x.dtype)
@@ -97,17 +104,31 @@ def binary_focal_terms(
     def neg(a: torch.Tensor) -> torch.Tensor:
         return a.neg_() if inplace else -a
 
-    nx = -x
-    sp_neg = F.softplus(nx)   # -log s
-    sp_pos = F.softplus(x)    # -log s̄
+    if compact:
+        inplace = False
+        e = torch.exp(-x.abs())
+        log1p_e = torch.log1p(e)
+        inv = 1 / (1 + e)
+        positive = x >= 0
+        s_c = torch.where(positive, inv, e * inv)
+        sbar_c = torch.where(positive, e * inv, inv)
+        sp_neg = torch.relu(-x) + log1p_e   # -log s
+        sp_pos = torch.relu(x) + log1p_e    # -log s̄
+    else:
+        nx = -x
+        sp_neg = F.softplus(nx)   # -log s
+        sp_pos = F.softplus(x)    # -log s̄
     ce = torch.lerp(sp_pos, sp_neg, y)
     if alpha is not None:
         alpha_t = torch.mul(y, 2 * alpha - 1).add_(1 - alpha) if inplace else y * (2 * alpha - 1) + (1 - alpha)
     if gamma == 0 and not want_grad:
         return (mul(ce, alpha_t) if alpha is not None else ce), None
 
-    neg_sbar = neg(nx.sigmoid_() if inplace else torch.sigmoid(nx))   # -s̄
-    s = neg(sp_neg).exp_() if inplace else torch.exp(-sp_neg)          # s
+    if compact:
+        neg_sbar, s = -sbar_c, s_c
+    else:
+        neg_sbar = neg(nx.sigmoid_() if inplace else torch.sigmoid(nx))   # -s̄
+        s = neg(sp_neg).exp_() if inplace else torch.exp(-sp_neg)          # s
     n = torch.lerp(s, neg_sbar, y)                                    # s - y
     if gamma == 0:
         loss, grad = ce, n
@@ -170,7 +191,8 @@ class _BinaryFocal(torch.autograd.Function):
     def forward(  # type: ignore[override]
         x: torch.Tensor, y: torch.Tensor, alpha: float | None, gamma: float, reduction: str, want_grad: bool
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        loss, grad = binary_focal_terms(x, y, alpha, gamma, want_grad, inplace=True)
+        compiling = torch.compiler.is_compiling()
+        loss, grad = binary_focal_terms(x, y, alpha, gamma, want_grad, inplace=not compiling, compact=compiling)
         if reduction == "mean":
             loss = loss.sum() / x.numel()
         elif reduction == "sum":

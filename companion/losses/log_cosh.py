@@ -63,6 +63,30 @@ def _log_cosh_terms(r: torch.Tensor) -> torch.Tensor:
     return s.mul_(s).mul_(2.0).log1p_().add_(far)
 
 
+def _log_cosh_compact(r: torch.Tensor, want_slope: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+    r"""log cosh and tanh of ``r`` with three fast transcendental functions, for compiled code.
+
+    With :math:`T = \tanh r` (the slope, needed anyway) and :math:`a = |r|`:
+
+    .. math::
+
+        \log\cosh r = \begin{cases} -\tfrac12 \operatorname{log1p}(-T^2) & a < 1 \\
+                                     a - \log 2 + \operatorname{log1p}(e^{-2a}) & a \ge 1 \end{cases}
+
+    one ``log1p`` serving both branches. Neither cancels (below 1, :math:`1 - T^2 > 0.41`; above,
+    the result is at least 0.43 and nothing overflows), and under ``torch.compile`` every other
+    operation fuses into the same loop. (``expm1`` and ``sinh`` would do with fewer branches, but
+    inductor's CPU code for ``expm1`` on torch 2.13 computes ``exp(x) - 1``, which is 0 for
+    :math:`|x| < 6 \cdot 10^{-8}` in float32, and its ``sinh`` is slower than these three.)
+    """
+    a = r.abs()
+    slope = torch.tanh(r)
+    near = a < 1
+    inner = torch.log1p(torch.where(near, -slope * slope, torch.exp(-2 * a)))
+    value = torch.where(near, -0.5 * inner, (a - _LOG2) + inner)
+    return value, (slope if want_slope else None)
+
+
 class _LogCosh(torch.autograd.Function):
     r"""Sum, mean or elements of :math:`\log\cosh(x - y)`, with the gradient :math:`\tanh(x - y)`.
 
@@ -79,8 +103,12 @@ class _LogCosh(torch.autograd.Function):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         dtype = compute_dtype(x.dtype)
         r = x.to(dtype) - y.to(dtype) if y is not None else x.to(dtype, copy=True)
-        slope = torch.tanh(r).to(x.dtype) if want_grad else x.new_empty(0)
-        loss = _log_cosh_terms(r)
+        if torch.compiler.is_compiling():
+            loss, tanh_r = _log_cosh_compact(r, want_grad)
+            slope = tanh_r.to(x.dtype) if tanh_r is not None else x.new_empty(0)
+        else:
+            slope = torch.tanh(r).to(x.dtype) if want_grad else x.new_empty(0)
+            loss = _log_cosh_terms(r)
         if reduction == "mean":
             loss = loss.sum() / x.numel()
         elif reduction == "sum":
