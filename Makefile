@@ -5,7 +5,8 @@
 #                    REPOSITORY=https://github.com/owner/name adds the launch buttons)
 #   make test        package tests, doctests, book checks and strict nbval on every notebook
 #   make notebooks   re-execute every notebook in place, refreshing its stored outputs
-#   make bench       time companion's losses against the direct formulas
+#   make bench       time companion's losses against the formulas and libraries people use,
+#                    writing book/bench/ (results.json, speed.png) for the appendix page
 
 SHELL     := /bin/bash
 PYTHON    ?= python3
@@ -75,7 +76,14 @@ notebooks: $(STAMP)
 	$(PY) tools/booktools.py execute
 
 # Speed and memory of companion's losses against the direct formulas (prints numbers).
-bench: $(STAMP)
+# kornia, a peer in the benchmark, goes into its own folder, not into the book's environment.
+BENCH_DEPS := _build/bench-deps
+$(BENCH_DEPS)/.installed:
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --target $(BENCH_DEPS) \
+	    kornia==0.9.0 kornia_rs==0.2.0
+	touch $@
+
+bench: $(STAMP) $(BENCH_DEPS)/.installed
 	$(PY) benchmarks/bench_losses.py
 
 clean:

@@ -1,6 +1,6 @@
 r"""Fused forward/backward kernels behind :mod:`companion.losses`, written with torch operations.
 
-Each loss here is a :class:`torch.autograd.Function` whose forward pass computes the loss *and*
+Each loss here is a ``torch.autograd.Function`` whose forward pass computes the loss *and*
 its closed-form gradient with respect to the logits in one sweep over the data, sharing every
 intermediate (one sigmoid, one softmax), and saves only that gradient (the size of the input,
 in the input's dtype). The backward pass of a first derivative is then one multiplication.
@@ -234,7 +234,7 @@ class _BinaryFocal(torch.autograd.Function):
 def binary_focal(
     x: torch.Tensor, y: torch.Tensor, alpha: float | None, gamma: float, reduction: str
 ) -> torch.Tensor:
-    """The reduced binary focal loss through :class:`_BinaryFocal` (arguments already checked)."""
+    """The reduced binary focal loss through its fused autograd function (arguments already checked)."""
     want_grad = x.requires_grad and torch.is_grad_enabled()
     return _BinaryFocal.apply(x, y, alpha, gamma, reduction, want_grad)[0]
 
@@ -328,7 +328,7 @@ class _ProbsFocal(torch.autograd.Function):
 def probs_focal(
     p: torch.Tensor, y: torch.Tensor, alpha: float | None, gamma: float, eps: float, reduction: str
 ) -> torch.Tensor:
-    """The reduced focal loss of probabilities through :class:`_ProbsFocal` (arguments already checked)."""
+    """The reduced focal loss of probabilities through its fused autograd function (arguments already checked)."""
     want_grad = p.requires_grad and torch.is_grad_enabled()
     return _ProbsFocal.apply(p, y, alpha, gamma, eps, reduction, want_grad)[0]
 
@@ -456,6 +456,6 @@ def softmax_rows(
     rule: str,
     params: tuple[float, ...],
 ) -> torch.Tensor:
-    """Per-position loss (float32 for half-precision input) through :class:`_SoftmaxRows`."""
+    """Per-position loss (float32 for half-precision input) through the fused autograd function."""
     want_grad = x.requires_grad and torch.is_grad_enabled()
     return _SoftmaxRows.apply(x, t, weight, rule, params, want_grad)[0]

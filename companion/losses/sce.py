@@ -71,7 +71,7 @@ def sce_loss(
     ``torch.compile(fullgraph=True)`` and ``torch.func``, and second derivatives are
     exact. A class index outside ``[0, C)`` (not ``ignore_index``) raises
     ``ValueError`` on the CPU and is a device-side assertion on an accelerator and
-    under ``torch.compile``, as in :func:`~companion.losses.softmax_focal_loss`.
+    under ``torch.compile``, as in :func:`~companion.losses.focal.softmax_focal_loss`.
 
     The official code also clamps :math:`p` at
     :math:`10^{-7}` before the reverse term, which changes it by at most
