@@ -45,12 +45,42 @@ def _compute(t: torch.Tensor) -> torch.Tensor:
     return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
 
 
-def _scale_once(ctx: Any, local: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """``local * scale``, written into the saved buffer itself (no fresh full-size allocation).
+def keep_for_backward(ctx: Any, inputs: tuple[torch.Tensor | None, ...], local: torch.Tensor) -> None:
+    """Save ``inputs`` and the forward pass's gradient ``local`` for the backward pass.
+
+    Eager, ``local`` is held on ``ctx`` rather than saved, so that the first backward pass may
+    scale it in place (no fresh full-size buffer; a saved tensor changed in place would fail
+    autograd's version check on a second pass). Under ``torch.compile`` everything is saved the
+    ordinary way, which the compiler turns into one fused backward loop.
+    """
+    ctx.in_place = not torch.compiler.is_compiling()
+    if ctx.in_place:
+        ctx.save_for_backward(*inputs)
+        ctx.local = local
+    else:
+        ctx.save_for_backward(*inputs, local)
+
+
+def restore(ctx: Any) -> tuple[Any, ...]:
+    """The inputs and the gradient given to :func:`keep_for_backward`."""
+    if ctx.in_place:
+        return (*ctx.saved_tensors, ctx.local)
+    return tuple(ctx.saved_tensors)
+
+
+def reusable(ctx: Any) -> bool:
+    """Whether the kept gradient may serve this backward pass (not differentiated, not used before)."""
+    return not torch.is_grad_enabled() and not getattr(ctx, "used", False)
+
+
+def scale_once(ctx: Any, local: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """``local * scale``, eager written into the kept buffer itself (no fresh full-size allocation).
 
     The buffer serves one backward pass; ``ctx.used`` sends a second one (``retain_graph=True``)
     to the recomputing path, so reusing a graph still gives the right gradient.
     """
+    if not ctx.in_place:
+        return local * scale
     ctx.used = True
     return local.mul_(scale)
 
@@ -205,27 +235,25 @@ class _BinaryFocal(torch.autograd.Function):
         x, y, alpha, gamma, reduction, _ = inputs
         ctx.mark_non_differentiable(output[1])
         ctx.set_materialize_grads(False)  # no zero-filled gradient for the (non-differentiable) second output
-        ctx.save_for_backward(x, y)
-        ctx.local = output[1]  # not a saved tensor: the first backward pass scales it in place
+        keep_for_backward(ctx, (x, y), output[1])
         ctx.options = (alpha, gamma, reduction)
 
     @staticmethod
     def backward(ctx: Any, grad_loss: torch.Tensor, _unused: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         if grad_loss is None:  # no gradient reaches the loss (materialize_grads is off)
             return (None,) * 6
-        x, y = ctx.saved_tensors
-        local = ctx.local
+        x, y, local = restore(ctx)
         alpha, gamma, reduction = ctx.options
         scale = grad_loss / x.numel() if reduction == "mean" else grad_loss
         dx = dy = None
         if ctx.needs_input_grad[0]:
-            if torch.is_grad_enabled() or local.numel() != x.numel() or getattr(ctx, "used", False):
+            if not reusable(ctx) or local.numel() != x.numel():
                 # differentiating the backward pass: recompute the gradient where autograd can see it
                 _, fresh = binary_focal_terms(x, y, alpha, gamma, True, inplace=False)
                 assert fresh is not None
                 dx = (fresh * scale).to(x.dtype)
             else:
-                dx = _scale_once(ctx, local, scale)
+                dx = scale_once(ctx, local, scale)
         if ctx.needs_input_grad[1]:
             dy = (_target_grad(x, y, alpha, gamma) * scale).to(y.dtype)
         return dx, dy, None, None, None, None
@@ -299,16 +327,14 @@ class _ProbsFocal(torch.autograd.Function):
         p, y, alpha, gamma, eps, reduction, _ = inputs
         ctx.mark_non_differentiable(output[1])
         ctx.set_materialize_grads(False)  # no zero-filled gradient for the (non-differentiable) second output
-        ctx.save_for_backward(p, y)
-        ctx.local = output[1]  # not a saved tensor: the first backward pass scales it in place
+        keep_for_backward(ctx, (p, y), output[1])
         ctx.options = (alpha, gamma, eps, reduction)
 
     @staticmethod
     def backward(ctx: Any, grad_loss: torch.Tensor, _unused: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         if grad_loss is None:  # no gradient reaches the loss (materialize_grads is off)
             return (None,) * 7
-        p, y = ctx.saved_tensors
-        local = ctx.local
+        p, y, local = restore(ctx)
         alpha, gamma, eps, reduction = ctx.options
         if ctx.needs_input_grad[1]:
             raise NotImplementedError(
@@ -318,11 +344,11 @@ class _ProbsFocal(torch.autograd.Function):
         if not ctx.needs_input_grad[0]:
             return None, None, None, None, None, None, None
         scale = grad_loss / p.numel() if reduction == "mean" else grad_loss
-        if torch.is_grad_enabled() or local.numel() != p.numel() or getattr(ctx, "used", False):
+        if not reusable(ctx) or local.numel() != p.numel():
             _, local = probs_focal_terms(p, y, alpha, gamma, eps, True)
             assert local is not None
             return (local * scale).to(p.dtype), None, None, None, None, None, None
-        return _scale_once(ctx, local, scale), None, None, None, None, None, None
+        return scale_once(ctx, local, scale), None, None, None, None, None, None
 
 
 def probs_focal(
@@ -429,24 +455,22 @@ class _SoftmaxRows(torch.autograd.Function):
         x, t, weight, rule, params, _ = inputs
         ctx.mark_non_differentiable(output[1])
         ctx.set_materialize_grads(False)  # no zero-filled gradient for the (non-differentiable) second output
-        ctx.save_for_backward(x, t, weight)
-        ctx.local = output[1]  # not a saved tensor: the first backward pass scales it in place
+        keep_for_backward(ctx, (x, t, weight), output[1])
         ctx.options = (rule, params)
 
     @staticmethod
     def backward(ctx: Any, grad_loss: torch.Tensor, _unused: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         if grad_loss is None:  # no gradient reaches the loss (materialize_grads is off)
             return (None,) * 6
-        x, t, weight = ctx.saved_tensors
-        local = ctx.local
+        x, t, weight, local = restore(ctx)
         rule, params = ctx.options
         if not ctx.needs_input_grad[0]:
             return None, None, None, None, None, None
-        if torch.is_grad_enabled() or local.numel() != x.numel() or getattr(ctx, "used", False):
+        if not reusable(ctx) or local.numel() != x.numel():
             _, fresh = softmax_row_terms(x, t, weight, rule, params, True, inplace=False)
             assert fresh is not None
             return (fresh * grad_loss.unsqueeze(1)).to(x.dtype), None, None, None, None, None
-        return _scale_once(ctx, local, grad_loss.unsqueeze(1)), None, None, None, None, None
+        return scale_once(ctx, local, grad_loss.unsqueeze(1)), None, None, None, None, None
 
 
 def softmax_rows(

@@ -42,6 +42,7 @@ from torch import nn
 
 from .._checks import check_floating, check_reduction, check_same_shape
 from ._common import compute_dtype
+from ._fused import keep_for_backward, restore, reusable, scale_once
 
 __all__ = ["LogCoshLoss", "log_cosh", "log_cosh_loss"]
 
@@ -120,26 +121,23 @@ class _LogCosh(torch.autograd.Function):
         x, y, reduction, _ = inputs
         ctx.mark_non_differentiable(output[1])
         ctx.set_materialize_grads(False)  # no zero-filled gradient for the (non-differentiable) slope output
-        ctx.save_for_backward(x, y)
-        ctx.slope = output[1]  # not a saved tensor: the first backward pass scales it in place
+        keep_for_backward(ctx, (x, y), output[1])
         ctx.reduction = reduction
 
     @staticmethod
     def backward(ctx, grad_loss, _unused):  # type: ignore[no-untyped-def]
         if grad_loss is None:  # no gradient reaches the loss (materialize_grads is off)
             return (None,) * 4
-        x, y = ctx.saved_tensors
-        slope = ctx.slope
+        x, y, slope = restore(ctx)
         scale = grad_loss / x.numel() if ctx.reduction == "mean" else grad_loss
         needs_y = y is not None and ctx.needs_input_grad[1]
-        if torch.is_grad_enabled() or slope.numel() != x.numel() or getattr(ctx, "used", False):
+        if not reusable(ctx) or slope.numel() != x.numel():
             dtype = compute_dtype(x.dtype)
             slope = torch.tanh(x.to(dtype) - y.to(dtype) if y is not None else x.to(dtype)) * scale
         elif needs_y:
             slope = slope * scale
-        else:  # the saved slope serves this one backward pass: scale it in place (no fresh buffer)
-            ctx.used = True
-            slope = slope.mul_(scale)
+        else:  # the kept slope serves this one backward pass: scaled in place (no fresh buffer)
+            slope = scale_once(ctx, slope, scale)
         dx = slope.to(x.dtype) if ctx.needs_input_grad[0] else None
         dy = (-slope).to(y.dtype) if needs_y else None
         return dx, dy, None, None
