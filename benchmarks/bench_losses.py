@@ -168,8 +168,8 @@ def kept_for_backward(fn: LossFn, x: torch.Tensor) -> int:
     with _Kept() as mode:
         loss = fn(leaf)
     gc.collect()
-    own = StorageWeakRef(loss.untyped_storage())
-    alive = {ref.cdata: nbytes for ref, nbytes in mode.created if not ref.expired() and ref.cdata != own.cdata}
+    skip = {StorageWeakRef(t.untyped_storage()).cdata for t in (loss, leaf, x)}  # views of inputs count as inputs
+    alive = {ref.cdata: nbytes for ref, nbytes in mode.created if not ref.expired() and ref.cdata not in skip}
     loss.backward()
     return sum(alive.values())
 

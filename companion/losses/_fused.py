@@ -40,6 +40,11 @@ __all__ = [
 ]
 
 
+def _compute_dtype(t: torch.Tensor) -> torch.dtype:
+    """float32 for half-precision tensors, else their own dtype."""
+    return torch.float32 if t.dtype in (torch.float16, torch.bfloat16) else t.dtype
+
+
 def _compute(t: torch.Tensor) -> torch.Tensor:
     """``t`` in float32 when it is half precision, else ``t`` itself."""
     return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
@@ -409,12 +414,14 @@ def softmax_row_terms(
     ``weight`` (per position, or ``None``) multiplies loss and gradient; a weight of 0 drops a
     position (``ignore_index``).
     """
-    x = _compute(x)
+    cd = _compute_dtype(x)  # float32 for half-precision logits; no full-size copy is made
     idx = t.unsqueeze(1)
-    p = torch.softmax(x, dim=1)
+    p = torch.softmax(x, dim=1, dtype=cd)  # reads half-precision logits directly
     # log p_t without a log-softmax pass: log p_t = x_t - max_k x_k + log(max_k p_k), since the
     # largest probability is 1 / sum_k exp(x_k - max x) and is at least 1 / C (no underflow)
-    log_pt_raw = (x.gather(1, idx) - x.amax(1, keepdim=True) + torch.log(p.amax(1, keepdim=True))).squeeze(1)
+    log_pt_raw = (
+        x.gather(1, idx).to(cd) - x.amax(1, keepdim=True).to(cd) + torch.log(p.amax(1, keepdim=True))
+    ).squeeze(1)
     others = p.scatter_(1, idx, 0.0) if inplace else p.scatter(1, idx, 0.0)
     q = others.sum(1)
     small = q < 0.5
@@ -446,6 +453,9 @@ class _SoftmaxRows(torch.autograd.Function):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         # in-place scatter has no vmap batching rule: under vmap take the out-of-place path
         batched = torch._C._functorch.is_batchedtensor(x)
+        # compiled, the gradient is recomputed in the backward pass from the logits (one fused
+        # loop, as inductor does for F.cross_entropy) rather than stored by the forward pass
+        want_grad = want_grad and not torch.compiler.is_compiling()
         loss, grad = softmax_row_terms(x, t, weight, rule, params, want_grad, inplace=not batched)
         grad_out = grad.to(x.dtype) if grad is not None else x.new_empty(0)
         return loss, grad_out
