@@ -1,22 +1,28 @@
-"""Shared test set-up: the book tools live in tools/, outside the package."""
+"""Shared test set-up: the repository root, the book tools, the devices, the published site."""
 
 from __future__ import annotations
 
-import subprocess
+import fcntl
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
+import torch
 from hypothesis import settings
 
+import companion
+
+#: The repository root; every test finds the book's files from here.
 ROOT = Path(__file__).resolve().parent.parent
+# The book tools (tools/booktools/) are not part of the installed package.
 sys.path.insert(0, str(ROOT / "tools"))
 
 import booktools  # noqa: E402 - after the path is set
 
 # A repository address for building the site as it is published (never published itself).
 EXAMPLE_REPOSITORY = "https://github.com/example-owner/loss-book"
+PUBLISHED = ROOT / "_build" / "published"
 
 # The machine that runs the suite may be busy: judge property tests by their
 # results, not by how long one example took.
@@ -24,16 +30,45 @@ settings.register_profile("book", deadline=None)
 settings.load_profile("book")
 
 
+def devices_to_test() -> list[torch.device]:
+    """The CPU, and the device the book computes on when that is another one.
+
+    :func:`companion.device` decides: CUDA when present, unless ``COMPANION_DEVICE``
+    names another device (``COMPANION_DEVICE=cpu`` tests the CPU alone; a device this
+    machine lacks is an error, not a silent skip).
+    """
+    chosen = companion.device()
+    return [torch.device("cpu")] if chosen.type == "cpu" else [torch.device("cpu"), chosen]
+
+
+DEVICES = devices_to_test()
+
+
+@pytest.fixture(params=DEVICES, ids=str)
+def device(request: pytest.FixtureRequest) -> torch.device:
+    """Each device under test in turn: a test that takes it runs once per device."""
+    dev: torch.device = request.param
+    return dev
+
+
 @pytest.fixture(scope="session")
-def repository_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The book built as it would be published from a GitHub repository."""
-    out = tmp_path_factory.mktemp("published")
-    config = out / "site-config.yml"
-    config.write_text(yaml.safe_dump(booktools.site_config(EXAMPLE_REPOSITORY), allow_unicode=True), encoding="utf-8")
-    done = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "jupyter-book"), "build", str(ROOT), "--config", str(config),
-         "--path-output", str(out), "--builder", "html", "-W", "-n", "--keep-going", "-q"],
-        capture_output=True, text=True, check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return out / "_build" / "html"
+def repository_site() -> Iterator[Path]:
+    """The book built as it would be published from a GitHub repository.
+
+    Built once into ``_build/published`` and rebuilt only when its sources change;
+    test processes running side by side take turns, so it is never built twice at once.
+    """
+    PUBLISHED.mkdir(parents=True, exist_ok=True)
+    config = PUBLISHED / "site-config.yml"
+    with open(PUBLISHED.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            booktools.write_if_changed(config, booktools.config_text(booktools.site_config(EXAMPLE_REPOSITORY)))
+            try:
+                booktools.build_site(config, PUBLISHED, quiet=True,
+                                     jupyter_book=ROOT / ".venv" / "bin" / "jupyter-book")
+            except RuntimeError as exc:
+                pytest.fail(str(exc))
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    yield PUBLISHED / "_build" / "html"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import booktools
-from booktools import ROOT
+from conftest import ROOT
 
 NOTEBOOKS = booktools.toc_notebooks()
 

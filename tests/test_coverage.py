@@ -10,15 +10,13 @@ from __future__ import annotations
 import inspect
 import json
 import re
-from pathlib import Path
 
 import pytest
 import torch.nn.functional as F
 from torch import nn
 
 import companion.reference
-
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 
 #: Loss classes that the reference and the book do not cover yet. Every name here must be a
 #: class of the installed torch.nn and must really be uncovered, so the set cannot go stale.

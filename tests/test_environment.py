@@ -9,7 +9,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from booktools import ROOT
+from conftest import ROOT
 
 
 def _pyproject_requirements() -> dict[str, Requirement]:

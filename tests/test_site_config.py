@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import booktools
-from booktools import ROOT
+from conftest import ROOT
 from conftest import EXAMPLE_REPOSITORY
 
 NOTEBOOK_PAGES = [nb.relative_to(ROOT).with_suffix("") for nb in booktools.toc_notebooks()]
