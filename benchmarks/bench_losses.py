@@ -147,36 +147,45 @@ class _Kept(TorchDispatchMode):
 
     def __init__(self) -> None:
         super().__init__()
-        self.created: list[tuple[StorageWeakRef, int]] = []
+        self.created: list[tuple[StorageWeakRef, int, int]] = []
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
         out = func(*args, **(kwargs or {}))
         for leaf in tree_leaves(out):
             if isinstance(leaf, torch.Tensor):
                 storage = leaf.untyped_storage()
-                self.created.append((StorageWeakRef(storage), storage.nbytes()))
+                self.created.append((StorageWeakRef(storage), storage.data_ptr(), storage.nbytes()))
         return out
 
 
-def kept_for_backward(fn: LossFn, x: torch.Tensor) -> int:
-    """Bytes created by the forward pass of ``fn`` that are still alive when it returns, beside the loss.
+def kept_for_backward(fn: LossFn, x: torch.Tensor, others: tuple[torch.Tensor, ...] = ()) -> int:
+    """Bytes the forward pass of ``fn`` leaves for backward, beside the loss and the inputs.
 
-    That is what autograd (or a custom function's context) keeps for backward, whatever way it is
-    kept; the inputs, which exist anyway, are not counted.
+    The union of what autograd saves (``saved_tensors_hooks``) and of the tensors the forward
+    pass created that are still alive when it returns (a custom function may hold its gradient
+    on its context): storages counted once, the input's own storage never.
     """
     leaf = x.detach().requires_grad_()
-    with _Kept() as mode:
+    saved: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        saved[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), _Kept() as mode:
         loss = fn(leaf)
     gc.collect()
-    skip = {StorageWeakRef(t.untyped_storage()).cdata for t in (loss, leaf, x)}  # views of inputs count as inputs
-    alive = {ref.cdata: nbytes for ref, nbytes in mode.created if not ref.expired() and ref.cdata not in skip}
+    alive = {ptr: nbytes for ref, ptr, nbytes in mode.created if not ref.expired()}
+    kept = saved | alive
+    for t in (loss, leaf, x, *others):
+        kept.pop(t.untyped_storage().data_ptr(), None)
     loss.backward()
-    return sum(alive.values())
+    return sum(kept.values())
 
 
 def saved_bytes_per_element(fn: LossFn, x: torch.Tensor, others: tuple[torch.Tensor, ...] = ()) -> float:
     """Bytes kept for backward beyond the inputs, per element of ``x``."""
-    return kept_for_backward(fn, x) / x.numel()
+    return kept_for_backward(fn, x, others) / x.numel()
 
 
 def forward_backward(fn: LossFn, x: torch.Tensor) -> Callable[[], torch.Tensor]:

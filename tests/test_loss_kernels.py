@@ -257,12 +257,12 @@ def test_binary_losses_keep_one_gradient_per_element(dtype: torch.dtype, per_ele
     x = torch.randn(n, dtype=dtype)
     y = torch.rand(n, dtype=dtype)
     # the fused kernel keeps the gradient (the input's dtype); autograd's chain keeps several tensors
-    assert bench.kept_for_backward(lambda a: sigmoid_focal_loss(a, y), x) == per_element * n
-    assert bench.kept_for_backward(lambda a: log_cosh_loss(a, y), x) == per_element * n
+    assert bench.kept_for_backward(lambda a: sigmoid_focal_loss(a, y), x, (y,)) == per_element * n
+    assert bench.kept_for_backward(lambda a: log_cosh_loss(a, y), x, (y,)) == per_element * n
     p = torch.rand(n, dtype=dtype)
-    assert bench.kept_for_backward(lambda a: binary_focal_loss_from_probs(a, y), p) == per_element * n
+    assert bench.kept_for_backward(lambda a: binary_focal_loss_from_probs(a, y), p, (y,)) == per_element * n
     # the measurement sees what autograd keeps: torch's own chain for the same loss keeps more
-    assert bench.kept_for_backward(lambda a: bench.torchvision_focal(a, y), x) >= 3 * per_element * n
+    assert bench.kept_for_backward(lambda a: bench.torchvision_focal(a, y), x, (y,)) >= 3 * per_element * n
 
 
 def test_class_losses_keep_one_logits_sized_buffer() -> None:
@@ -270,7 +270,7 @@ def test_class_losses_keep_one_logits_sized_buffer() -> None:
     x = torch.randn(n, c)
     t = torch.randint(0, c, (n,))
     for fn in (lambda a: softmax_focal_loss(a, t), lambda a: sce_loss(a, t)):
-        extra = bench.kept_for_backward(fn, x)
+        extra = bench.kept_for_backward(fn, x, (t,))
         assert n * c * 4 <= extra <= n * c * 4 + 16 * n * 4  # one N x C buffer and a few N-vectors
 
 
