@@ -16,8 +16,6 @@ STAMP     := $(VENV)/.installed
 MATHJAX   := _vendor/mathjax/tex-mml-chtml.js
 # The browser test drives Debian's Chromium (Playwright cannot download its own here).
 CHROMIUM  ?= /usr/bin/chromium
-# Evaluated when used, after the environment exists.
-NOTEBOOKS  = $(shell $(PY) tools/booktools.py notebooks)
 PYTEST_ARGS ?=
 
 .PHONY: book test notebooks bench env clean
@@ -45,32 +43,30 @@ $(MATHJAX): package.json package-lock.json
 # has no repository link and no launch buttons.
 REPOSITORY ?=
 BRANCH     ?= main
-SITE_CONFIG := _build/site-config.yml
+
+# The site is rebuilt only when a page, the configuration, the theme, MathJax or the
+# package (its API pages) changed since its last successful build.
+BOOK_ARGS = --branch $(BRANCH) $(if $(REPOSITORY),--repository $(REPOSITORY))
 
 book: $(STAMP) $(MATHJAX)
-	$(PY) tools/booktools.py site-config --output $(SITE_CONFIG) --branch $(BRANCH) \
-	    $(if $(REPOSITORY),--repository $(REPOSITORY))
-	$(VENV)/bin/jupyter-book build . --config $(SITE_CONFIG) --builder html -W -n --keep-going
+	$(PY) tools/booktools.py build $(BOOK_ARGS)
 
 $(CHROMIUM):
 	@echo "Installing Debian's chromium for the browser test of the site"
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
-NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # Stored outputs must not depend on this processor's vector width: on x86-64 the notebooks run a
-# second time with torch's kernels, MKL and oneDNN held to AVX2 (what an older CPU would use).
+# second time with torch's kernels, MKL and oneDNN held to AVX2 (what an older CPU would use),
+# alongside the main pass. The suite's options live in pyproject.toml, so plain `pytest` runs
+# the same tests; tools/run-tests.sh prints each stage's wall time at the end.
 ifeq ($(shell uname -m),x86_64)
 PORTABLE_ENV := ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
 endif
 
-test: book $(CHROMIUM)
-	COMPANION_CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests companion tools/booktools.py $(NOTEBOOKS) \
-	    --doctest-modules $(NBVAL) $(PYTEST_ARGS)
-ifdef PORTABLE_ENV
-	@echo "Notebooks again, with the vector instructions of an AVX2 processor: $(PORTABLE_ENV)"
-	$(PORTABLE_ENV) $(PY) -m pytest $(NOTEBOOKS) $(NBVAL) $(PYTEST_ARGS)
-endif
+test: $(STAMP) $(MATHJAX) $(CHROMIUM)
+	PY=$(PY) CHROMIUM=$(CHROMIUM) BOOK_ARGS="$(BOOK_ARGS)" PORTABLE_ENV="$(PORTABLE_ENV)" \
+	    PYTEST_ARGS="$(PYTEST_ARGS)" tools/run-tests.sh
 
 notebooks: $(STAMP)
 	$(PY) tools/booktools.py execute
