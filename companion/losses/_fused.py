@@ -1,4 +1,4 @@
-r"""Fused forward/backward kernels behind :mod:`companion.losses`, written with torch operations.
+r"""Fused forward/backward kernels behind ``companion.losses``, written with torch operations.
 
 Each loss here is a ``torch.autograd.Function`` whose forward pass computes the loss *and*
 its closed-form gradient with respect to the logits in one sweep over the data, sharing every
