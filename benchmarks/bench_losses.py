@@ -28,8 +28,8 @@ few rounds (what the tests use). Nothing here asserts a time.
 from __future__ import annotations
 
 import argparse
-import gc
 import datetime as _dt
+import gc
 import json
 import math
 import os
@@ -44,8 +44,8 @@ from pathlib import Path
 import torch
 import torch._dynamo
 import torch.nn.functional as F
-from torch.utils._python_dispatch import TorchDispatchMode
 from torch.multiprocessing.reductions import StorageWeakRef
+from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -238,12 +238,12 @@ class Result:
     shape: list[int]
     dtype: str
     version: str
-    role: str                      # "companion", "peer" or "floor"
+    role: str  # "companion", "peer" or "floor"
     eager_ms: float
     compiled_ms: float | None
     saved_bytes_per_element: float
     full_size_temporaries: int
-    eager_vs_first_peer: float = field(default=float("nan"))     # peer time / this time (> 1: faster)
+    eager_vs_first_peer: float = field(default=float("nan"))  # peer time / this time (> 1: faster)
     compiled_vs_first_peer: float = field(default=float("nan"))
 
 
@@ -252,7 +252,7 @@ class Case:
     family: str
     x: torch.Tensor
     others: tuple[torch.Tensor, ...]
-    versions: dict[str, tuple[str, LossFn]]   # label -> (role, loss of x)
+    versions: dict[str, tuple[str, LossFn]]  # label -> (role, loss of x)
     compare_grad: set[str] = field(default_factory=set)
 
 
@@ -270,14 +270,17 @@ def _check_agreement(case: Case) -> None:
     first = next(iter(values))
     for label in values:
         if not torch.allclose(values[label], values[first], rtol=tol, atol=1e-6):
-            raise AssertionError(f"{case.family}: {label} computes {float(values[label])}, {first} {float(values[first])}")
+            raise AssertionError(
+                f"{case.family}: {label} computes {float(values[label])}, {first} {float(values[first])}"
+            )
         scale = float(grads[first].abs().max())
         if label in case.compare_grad and not torch.allclose(grads[label], grads[first], rtol=tol, atol=tol * scale):
             raise AssertionError(f"{case.family}: {label} and {first} differ in their gradients")
 
 
-def _cases(sizes: list[int], class_shapes: list[tuple[int, int]], dtypes: list[torch.dtype],
-           device: torch.device) -> list[Case]:
+def _cases(
+    sizes: list[int], class_shapes: list[tuple[int, int]], dtypes: list[torch.dtype], device: torch.device
+) -> list[Case]:
     cases: list[Case] = []
     for dtype in dtypes:
         for n in sizes:
@@ -289,20 +292,34 @@ def _cases(sizes: list[int], class_shapes: list[tuple[int, int]], dtypes: list[t
             }
             if kornia_losses is not None:
                 yk = y.view(-1, 16) if n % 16 == 0 else y.view(-1, 1)
-                versions["kornia"] = ("peer", lambda a, yk=yk: kornia_losses.binary_focal_loss_with_logits(
-                    a.view(yk.shape), yk, alpha=0.25, gamma=2.0, reduction="mean"))
+                versions["kornia"] = (
+                    "peer",
+                    lambda a, yk=yk: kornia_losses.binary_focal_loss_with_logits(
+                        a.view(yk.shape), yk, alpha=0.25, gamma=2.0, reduction="mean"
+                    ),
+                )
             versions["companion"] = ("companion", lambda a, y=y: sigmoid_focal_loss(a, y, alpha=0.25, gamma=2.0))
             versions["F.binary_cross_entropy_with_logits"] = (
-                "floor", lambda a, y=y: F.binary_cross_entropy_with_logits(a, y))
+                "floor",
+                lambda a, y=y: F.binary_cross_entropy_with_logits(a, y),
+            )
             cases.append(Case("sigmoid focal", x, (y,), versions, {"torchvision formula", "kornia"}))
 
             r = torch.randn(n, generator=g).to(device, dtype)
             target = torch.randn(n, generator=g).to(device, dtype)
-            cases.append(Case("log-cosh", r, (target,), {
-                "log(cosh(r))": ("peer", lambda a, t=target: naive_log_cosh(a, t)),
-                "softplus form": ("peer", lambda a, t=target: softplus_log_cosh(a, t)),
-                "companion": ("companion", lambda a, t=target: log_cosh_loss(a, t)),
-            }, {"log(cosh(r))"}))
+            cases.append(
+                Case(
+                    "log-cosh",
+                    r,
+                    (target,),
+                    {
+                        "log(cosh(r))": ("peer", lambda a, t=target: naive_log_cosh(a, t)),
+                        "softplus form": ("peer", lambda a, t=target: softplus_log_cosh(a, t)),
+                        "companion": ("companion", lambda a, t=target: log_cosh_loss(a, t)),
+                    },
+                    {"log(cosh(r))"},
+                )
+            )
         for n, c in class_shapes:
             g = torch.Generator().manual_seed(n * c)
             x = (3 * torch.randn(n, c, generator=g)).to(device, dtype)
@@ -310,16 +327,25 @@ def _cases(sizes: list[int], class_shapes: list[tuple[int, int]], dtypes: list[t
             versions = {"F.cross_entropy-based formula": ("peer", lambda a, t=t: ce_based_focal(a, t))}
             if kornia_losses is not None:
                 # kornia's "mean" averages over N x C entries; its sum over N is the usual mean
-                versions["kornia"] = ("peer", lambda a, t=t: kornia_losses.focal_loss(
-                    a, t, alpha=None, gamma=2.0, reduction="sum") / a.shape[0])
+                versions["kornia"] = (
+                    "peer",
+                    lambda a, t=t: kornia_losses.focal_loss(a, t, alpha=None, gamma=2.0, reduction="sum") / a.shape[0],
+                )
             versions["companion"] = ("companion", lambda a, t=t: softmax_focal_loss(a, t, gamma=2.0))
             versions["F.cross_entropy"] = ("floor", lambda a, t=t: F.cross_entropy(a, t))
             cases.append(Case("softmax focal", x, (t,), versions, {"F.cross_entropy-based formula", "kornia"}))
-            cases.append(Case("symmetric CE", x, (t,), {
-                "paper's clamped one-hot": ("peer", lambda a, t=t: clamped_sce(a, t)),
-                "companion": ("companion", lambda a, t=t: sce_loss(a, t, alpha=0.1, beta=1.0)),
-                "F.cross_entropy": ("floor", lambda a, t=t: F.cross_entropy(a, t)),
-            }))
+            cases.append(
+                Case(
+                    "symmetric CE",
+                    x,
+                    (t,),
+                    {
+                        "paper's clamped one-hot": ("peer", lambda a, t=t: clamped_sce(a, t)),
+                        "companion": ("companion", lambda a, t=t: sce_loss(a, t, alpha=0.1, beta=1.0)),
+                        "F.cross_entropy": ("floor", lambda a, t=t: F.cross_entropy(a, t)),
+                    },
+                )
+            )
     return cases
 
 
@@ -336,13 +362,19 @@ def run_case(case: Case, compile_: bool, rounds: int, block_s: float, device: to
     times = interleaved_medians({f"{m}|{k}": v for (m, k), v in steps.items()}, device, rounds, block_s)
     results = []
     for label, (role, fn) in case.versions.items():
-        results.append(Result(
-            family=case.family, shape=list(case.x.shape), dtype=str(case.x.dtype).replace("torch.", ""),
-            version=label, role=role, eager_ms=1e3 * times[f"eager|{label}"],
-            compiled_ms=1e3 * times[f"compiled|{label}"] if compile_ else None,
-            saved_bytes_per_element=saved_bytes_per_element(fn, case.x, case.others),
-            full_size_temporaries=full_size_temporaries(eager[label], case.x.numel()),
-        ))
+        results.append(
+            Result(
+                family=case.family,
+                shape=list(case.x.shape),
+                dtype=str(case.x.dtype).replace("torch.", ""),
+                version=label,
+                role=role,
+                eager_ms=1e3 * times[f"eager|{label}"],
+                compiled_ms=1e3 * times[f"compiled|{label}"] if compile_ else None,
+                saved_bytes_per_element=saved_bytes_per_element(fn, case.x, case.others),
+                full_size_temporaries=full_size_temporaries(eager[label], case.x.numel()),
+            )
+        )
     first = next(r for r in results if r.role == "peer")
     for r in results:
         r.eager_vs_first_peer = first.eager_ms / r.eager_ms
@@ -381,14 +413,18 @@ def format_results(results: list[Result]) -> str:
         if key != current:
             shape = " x ".join(str(s) for s in r.shape)
             lines.append(f"\n-- {r.family}, {shape}, {r.dtype}   (x: speed of the first peer / speed of this version)")
-            lines.append(f"{'version':{width}}  {'eager ms':>9} {'x':>6}  {'compiled ms':>11} {'x':>6}  "
-                         f"{'saved B/elem':>12}  {'full-size temps':>15}")
+            lines.append(
+                f"{'version':{width}}  {'eager ms':>9} {'x':>6}  {'compiled ms':>11} {'x':>6}  "
+                f"{'saved B/elem':>12}  {'full-size temps':>15}"
+            )
             current = key
         comp = "-" if r.compiled_ms is None else f"{r.compiled_ms:11.3f} {r.compiled_vs_first_peer:6.2f}"
         if r.compiled_ms is None:
             comp = f"{'-':>11} {'':>6}"
-        lines.append(f"{r.version:{width}}  {r.eager_ms:9.3f} {r.eager_vs_first_peer:6.2f}  {comp}  "
-                     f"{r.saved_bytes_per_element:12.1f}  {r.full_size_temporaries:15d}")
+        lines.append(
+            f"{r.version:{width}}  {r.eager_ms:9.3f} {r.eager_vs_first_peer:6.2f}  {comp}  "
+            f"{r.saved_bytes_per_element:12.1f}  {r.full_size_temporaries:15d}"
+        )
     return "\n".join(lines)
 
 
@@ -399,14 +435,17 @@ def plot(results: list[Result], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-    for ax, family in zip(axes, ("sigmoid focal", "log-cosh")):
+    for ax, family in zip(axes, ("sigmoid focal", "log-cosh"), strict=True):
         for version in dict.fromkeys(r.version for r in results if r.family == family):
             for mode, style in (("eager", "-"), ("compiled", "--")):
                 rows = [r for r in results if r.family == family and r.version == version and r.dtype == "float32"]
-                pts = [(r.shape[0], (r.eager_ms if mode == "eager" else r.compiled_ms) / r.shape[0] * 1e6)
-                       for r in rows if (r.eager_ms if mode == "eager" else r.compiled_ms) is not None]
+                pts = [
+                    (r.shape[0], (r.eager_ms if mode == "eager" else r.compiled_ms) / r.shape[0] * 1e6)
+                    for r in rows
+                    if (r.eager_ms if mode == "eager" else r.compiled_ms) is not None
+                ]
                 if pts:
-                    ax.plot(*zip(*pts), style, marker="o", label=f"{version} ({mode})")
+                    ax.plot(*zip(*pts, strict=True), style, marker="o", label=f"{version} ({mode})")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("elements N")
@@ -454,7 +493,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "results.json").write_text(
-            json.dumps({"machine": info, "results": [asdict(r) for r in results]}, indent=1) + "\n")
+            json.dumps({"machine": info, "results": [asdict(r) for r in results]}, indent=1) + "\n"
+        )
         plot(results, args.out / "speed.png")
         print(f"\nwrote {args.out / 'results.json'} and {args.out / 'speed.png'}")
     return 0

@@ -48,9 +48,7 @@ def check_floating(value: object, name: str) -> torch.Tensor:
 def check_same_shape(a: torch.Tensor, b: torch.Tensor, name_a: str = "input", name_b: str = "target") -> None:
     """Raise ``ValueError`` if two tensors differ in shape (no silent broadcasting)."""
     if a.shape != b.shape:
-        raise ValueError(
-            f"{name_b} must have the same shape as {name_a}: got {tuple(b.shape)} and {tuple(a.shape)}"
-        )
+        raise ValueError(f"{name_b} must have the same shape as {name_a}: got {tuple(b.shape)} and {tuple(a.shape)}")
 
 
 def check_range(value: float, name: str, low: float, high: float) -> float:

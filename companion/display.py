@@ -56,7 +56,7 @@ def _fmt_tensor(t: torch.Tensor, precision: int) -> str:
     else:
         wide = _round64(t, precision)
         wide_name = "torch.float64"
-    with torch._tensor_str.printoptions(precision=precision):  # type: ignore[attr-defined]
+    with torch._tensor_str.printoptions(precision=precision):
         text = repr(wide)
     default = torch.complex64 if t.is_complex() else torch.get_default_dtype()
     suffix = "" if t.dtype == default else f", dtype={t.dtype}"
@@ -93,7 +93,8 @@ def _fmt_pandas(value: Any, precision: int) -> str | None:
     if isinstance(value, pd.Series):
         rounded = frame[columns[0]]
     with pd.option_context("display.precision", precision, "display.width", 120):
-        return rounded.to_string() if isinstance(value, pd.Series) else frame.to_string()
+        text: str = rounded.to_string() if isinstance(value, pd.Series) else frame.to_string()
+    return text
 
 
 def fmt(value: Any, precision: int = 4) -> str:

@@ -13,7 +13,7 @@ Logarithms are natural (nats) unless ``base`` is given: ``base=2`` gives bits.
 from __future__ import annotations
 
 import math
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,7 +28,7 @@ __all__ = [
     "softmax",
 ]
 
-Array = Union[np.ndarray, torch.Tensor]
+Array = np.ndarray | torch.Tensor
 
 
 # ---------------------------------------------------------------------------
@@ -92,13 +92,13 @@ def _check_distribution(p: Array, name: str, dim: int) -> None:
     if p.shape[dim] == 0:
         raise ValueError(f"{name} has no outcomes along dim {dim}")
     if isinstance(p, torch.Tensor):
-        pd = p.detach().to(torch.float64)
-        finite, low, high = bool(torch.isfinite(pd).all()), float(pd.min()), float(pd.max())
-        worst = float((pd.sum(dim) - 1).abs().max())
+        pt = p.detach().to(torch.float64)
+        finite, low, high = bool(torch.isfinite(pt).all()), float(pt.min()), float(pt.max())
+        worst = float((pt.sum(dim) - 1).abs().max())
     else:
-        pd = p.astype(np.float64)
-        finite, low, high = bool(np.isfinite(pd).all()), float(pd.min()), float(pd.max())
-        worst = float(np.abs(pd.sum(axis=dim) - 1).max())
+        pn = p.astype(np.float64)
+        finite, low, high = bool(np.isfinite(pn).all()), float(pn.min()), float(pn.max())
+        worst = float(np.abs(pn.sum(axis=dim) - 1).max())
     if not finite:
         raise ValueError(f"{name} must be finite (it holds nan or inf)")
     if low < 0:
@@ -113,10 +113,12 @@ def _check_distribution(p: Array, name: str, dim: int) -> None:
 def _xlogy(x: Array, y: Array) -> Array:
     """``x * log(y)`` with ``0 * log(anything) = 0``."""
     if isinstance(x, torch.Tensor):
-        return torch.special.xlogy(x, y)
+        xlogy: torch.Tensor = torch.special.xlogy(x, y)
+        return xlogy
     with np.errstate(divide="ignore", invalid="ignore"):
         out = x * np.log(np.where(x == 0, 1, y))
-    return np.where(x == 0, 0, out)
+    result: np.ndarray = np.where(x == 0, 0, out)
+    return result
 
 
 def _sum(x: Array, dim: int) -> Array:
@@ -264,11 +266,11 @@ def logsumexp(x: Any, *, dim: int = -1, keepdim: bool = False) -> Array:
         m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
         out = m + torch.log(torch.exp(x - m).sum(dim, keepdim=True))
         return out if keepdim else out.squeeze(dim)
-    m = np.max(x, axis=dim, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
+    top = np.max(x, axis=dim, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0)
     with np.errstate(divide="ignore"):
-        out = m + np.log(np.exp(x - m).sum(axis=dim, keepdims=True))
-    return out if keepdim else np.squeeze(out, axis=dim)
+        total: np.ndarray = top + np.log(np.exp(x - top).sum(axis=dim, keepdims=True))
+    return total if keepdim else np.squeeze(total, axis=dim)
 
 
 def log_softmax(x: Any, *, dim: int = -1) -> Array:
@@ -282,9 +284,9 @@ def log_softmax(x: Any, *, dim: int = -1) -> Array:
     >>> log_softmax([1000.0, 0.0])  # exp(1000) would overflow
     array([    0., -1000.])
     """
-    x = _as_array(x, "x")
-    dim = _check_dim(x, dim)
-    return x - logsumexp(x, dim=dim, keepdim=True)
+    arr = _as_array(x, "x")
+    dim = _check_dim(arr, dim)
+    return arr - logsumexp(arr, dim=dim, keepdim=True)
 
 
 def softmax(x: Any, *, dim: int = -1) -> Array:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any, Union
+from typing import Any
 
 import torch
 from torch import nn
@@ -27,7 +27,7 @@ __all__ = [
     "prox_l1_",
 ]
 
-Params = Union[nn.Module, torch.Tensor, Iterable[torch.Tensor]]
+Params = nn.Module | torch.Tensor | Iterable[torch.Tensor]
 
 #: Module types whose parameters are not penalized by :func:`decay_parameters`:
 #: normalization layers (their scale and shift set the size of activations, and
@@ -52,8 +52,9 @@ def _check_weight(weight: float, name: str = "weight") -> float:
 
 def _tensors(params: Params) -> list[torch.Tensor]:
     """The tensors a penalty applies to: a module's decayed weights, or the given tensors."""
+    tensors: list[torch.Tensor]
     if isinstance(params, nn.Module):
-        tensors = decay_parameters(params)[0]
+        tensors = list(decay_parameters(params)[0])
     elif isinstance(params, torch.Tensor):
         tensors = [params]
     else:
@@ -169,7 +170,8 @@ def decay_parameters(
         for name, p in sub.named_parameters(recurse=False):
             if name == "weight" and p.ndim >= 2:
                 penalize.add(id(p))
-    decay, no_decay = [], []
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
     for p in module.parameters():  # parameters() already skips shared duplicates
         if not p.requires_grad:
             continue

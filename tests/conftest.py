@@ -65,8 +65,9 @@ def repository_site() -> Iterator[Path]:
         try:
             booktools.write_if_changed(config, booktools.config_text(booktools.site_config(EXAMPLE_REPOSITORY)))
             try:
-                booktools.build_site(config, PUBLISHED, quiet=True,
-                                     jupyter_book=ROOT / ".venv" / "bin" / "jupyter-book")
+                booktools.build_site(
+                    config, PUBLISHED, quiet=True, jupyter_book=ROOT / ".venv" / "bin" / "jupyter-book"
+                )
             except RuntimeError as exc:
                 pytest.fail(str(exc))
         finally:

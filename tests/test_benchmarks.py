@@ -6,7 +6,6 @@ import math
 import sys
 
 import torch
-
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -16,8 +15,8 @@ import bench_losses as bench  # noqa: E402 - benchmarks/bench_losses.py
 
 def test_largest_tensor_and_full_size_temporaries_are_counted_exactly() -> None:
     def step() -> torch.Tensor:
-        a = torch.ones(100, 50)           # 20 000 bytes
-        return (a * 2).sum()              # another 20 000, then 4
+        a = torch.ones(100, 50)  # 20 000 bytes
+        return (a * 2).sum()  # another 20 000, then 4
 
     assert bench.largest_tensor_bytes(step) == 100 * 50 * 4
     assert bench.full_size_temporaries(step, 100 * 50) == 2
@@ -44,7 +43,7 @@ def test_quick_benchmark_reports_every_version_after_checking_they_agree() -> No
             n = math.prod(r.shape)
             element = 4 if r.dtype == "float32" else 2
             if r.family in ("sigmoid focal", "log-cosh"):
-                assert r.saved_bytes_per_element == element      # the gradient, nothing else
+                assert r.saved_bytes_per_element == element  # the gradient, nothing else
             else:  # one logits-sized buffer and a few N-vectors
                 assert element <= r.saved_bytes_per_element <= element + 16 * r.shape[0] * 4 / n
     assert "companion" in bench.format_results(results)

@@ -10,9 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 import booktools
-from conftest import ROOT
 
 NOTEBOOKS = booktools.toc_notebooks()
 
@@ -26,9 +26,7 @@ def _mini_book(tmp_path: Path) -> Path:
     (tmp_path / "book").mkdir()
     (tmp_path / "book" / "intro.md").write_text("# Intro\n")
     shutil.copy(NOTEBOOKS[0], tmp_path / "book" / "chapter.ipynb")
-    (tmp_path / "_toc.yml").write_text(
-        "format: jb-book\nroot: book/intro\nchapters:\n  - file: book/chapter\n"
-    )
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/chapter\n")
     return tmp_path
 
 
@@ -114,9 +112,18 @@ def test_strip_volatile_joins_printed_text_however_it_was_split() -> None:
         return {"output_type": "stream", "name": name, "text": text}
 
     figure = {"output_type": "display_data", "data": {"text/plain": "<Figure>"}, "metadata": {}}
-    cell = {"cell_type": "code", "metadata": {}, "source": "",
-            "outputs": [stream("stdout", "a\n"), stream("stdout", "b\n"), figure, stream("stdout", "c\n"),
-                        stream("stderr", "d\n")]}
+    cell = {
+        "cell_type": "code",
+        "metadata": {},
+        "source": "",
+        "outputs": [
+            stream("stdout", "a\n"),
+            stream("stdout", "b\n"),
+            figure,
+            stream("stdout", "c\n"),
+            stream("stderr", "d\n"),
+        ],
+    }
     booktools.strip_volatile({"metadata": {}, "cells": [cell]})
     assert cell["outputs"] == [stream("stdout", "a\nb\n"), figure, stream("stdout", "c\n"), stream("stderr", "d\n")]
 
@@ -133,7 +140,7 @@ def test_built_site_loads_nothing_from_other_hosts() -> None:
 
 def test_built_site_renders_math_from_its_own_copy_of_mathjax() -> None:
     page = (SITE / "book" / "running-code.html").read_text(encoding="utf-8")
-    assert '_static/mathjax/tex-mml-chtml.js' in page
+    assert "_static/mathjax/tex-mml-chtml.js" in page
     assert (SITE / "_static" / "mathjax" / "tex-mml-chtml.js").stat().st_size > 100_000
     fonts = list((SITE / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
     assert fonts, "MathJax's CHTML fonts were not copied beside it"

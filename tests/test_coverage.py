@@ -13,10 +13,10 @@ import re
 
 import pytest
 import torch.nn.functional as F
+from conftest import ROOT
 from torch import nn
 
 import companion.reference
-from conftest import ROOT
 
 #: Loss classes that the reference and the book do not cover yet. Every name here must be a
 #: class of the installed torch.nn and must really be uncovered, so the set cannot go stale.
@@ -107,11 +107,13 @@ def test_pending_names_are_torch_loss_classes_not_yet_covered() -> None:
 
 
 def test_the_section_check_can_fail() -> None:
-    notebook = {"cells": [
-        {"cell_type": "markdown", "source": ["## `MSELoss`\n", "Unlike `L1Loss`, ..."]},
-        {"cell_type": "markdown", "source": ["### Why HuberLoss"]},
-        {"cell_type": "code", "source": ["# `SmoothL1Loss`"]},
-    ]}
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["## `MSELoss`\n", "Unlike `L1Loss`, ..."]},
+            {"cell_type": "markdown", "source": ["### Why HuberLoss"]},
+            {"cell_type": "code", "source": ["# `SmoothL1Loss`"]},
+        ]
+    }
     headings = headings_of(notebook)
     assert headings == ["## `MSELoss`", "### Why HuberLoss"]
     assert has_section("MSELoss", headings)

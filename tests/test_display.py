@@ -71,7 +71,7 @@ def test_printed_number_is_the_value_rounded(value: float, precision: int) -> No
     assert text.startswith("tensor(") and text.endswith(", dtype=torch.float64)")
     printed = float(text[len("tensor(") : -len(", dtype=torch.float64)")])
     assert abs(printed - value) <= 0.5 * 10**-precision * (1 + 1e-9)
-    assert not text.startswith("tensor(-0.")  or printed != 0.0
+    assert not text.startswith("tensor(-0.") or printed != 0.0
 
 
 def test_show_prints_positional_then_named(capsys: pytest.CaptureFixture[str]) -> None:
@@ -104,9 +104,7 @@ def test_pandas_objects_print_as_rounded_text() -> None:
     import pandas as pd
 
     df = pd.DataFrame({"loss": [0.123456, -1e-9], "epoch": [1, 2], "name": ["a", "b"]})
-    assert fmt(df, precision=3) == pd.DataFrame(
-        {"loss": [0.123, 0.0], "epoch": [1, 2], "name": ["a", "b"]}
-    ).to_string()
+    assert fmt(df, precision=3) == pd.DataFrame({"loss": [0.123, 0.0], "epoch": [1, 2], "name": ["a", "b"]}).to_string()
     assert "-0" not in fmt(df)
     series = pd.Series([0.5, 2 / 3], name="acc")
     assert fmt(series, precision=2) == pd.Series([0.5, 0.67], name="acc").to_string()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import tomllib
 
+import tomllib
 import yaml
+from conftest import ROOT
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-
-from conftest import ROOT
 
 
 def _pyproject_requirements() -> dict[str, Requirement]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import keras  # noqa: E402  (after companion.keras, which sets the log level)
 import numpy as np
 import pytest
+import tensorflow as tf  # noqa: E402
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
@@ -20,9 +22,6 @@ from companion.keras import (  # imports keras with TensorFlow's logs quiet
     binary_focal_loss,
     symmetric_cross_entropy,
 )
-
-import keras  # noqa: E402  (after companion.keras, which sets the log level)
-import tensorflow as tf  # noqa: E402
 
 EPS = 1e-7  # keras.config.epsilon()
 
@@ -242,7 +241,9 @@ X_SCE = np.array(
 Y_SCE = np.array([0, 1, 0, 1, 1, 2])
 
 
-@pytest.mark.parametrize("alpha, beta, A", [(0.1, 1.0, DEFAULT_A), (1.0, 0.0, DEFAULT_A), (0.0, 1.0, -4.0), (0.5, 2.0, -1.0)])
+@pytest.mark.parametrize(
+    "alpha, beta, A", [(0.1, 1.0, DEFAULT_A), (1.0, 0.0, DEFAULT_A), (0.0, 1.0, -4.0), (0.5, 2.0, -1.0)]
+)
 def test_sce_from_logits_matches_float64_reference(alpha, beta, A) -> None:
     got32 = _np(symmetric_cross_entropy(Y_SCE, X_SCE, alpha, beta, A, from_logits=True))
     got64 = _np(symmetric_cross_entropy(Y_SCE, X_SCE.astype(np.float64), alpha, beta, A, from_logits=True))

@@ -14,9 +14,9 @@ import pytest
 import torch
 import torch._dynamo
 import torch.nn.functional as F
+from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from conftest import ROOT
 from torch.func import grad, jacrev, vmap
 
 from companion.losses import (
@@ -75,7 +75,9 @@ def _cases(device: torch.device) -> dict[str, tuple[Loss, torch.Tensor]]:
         "binary_focal_loss_from_probs": (lambda p: binary_focal_loss_from_probs(p, hard), probs),
         "softmax_focal": (lambda a: softmax_focal_loss(a, t), xc),
         "softmax_focal weighted gamma=0.5 none": (
-            lambda a: softmax_focal_loss(a, t, alpha=w, gamma=0.5, reduction="none"), xc),
+            lambda a: softmax_focal_loss(a, t, alpha=w, gamma=0.5, reduction="none"),
+            xc,
+        ),
         "softmax_focal soft targets": (lambda a: softmax_focal_loss(a, soft_c, gamma=2.0), xc),
         "softmax_focal label smoothing": (lambda a: softmax_focal_loss(a, t, label_smoothing=0.1), xc),
         "SoftmaxFocalLoss": (lambda a: SoftmaxFocalLoss(alpha=w, gamma=2.0)(a, t), xc),
@@ -234,7 +236,7 @@ def test_inplace_forward_matches_the_out_of_place_formula(xs, seed, gamma, alpha
         y = (y < 0.5).float()
     fast = binary_focal_terms(x, y, alpha, gamma, True, inplace=True)
     plain = binary_focal_terms(x, y, alpha, gamma, True, inplace=False)
-    for a, b in zip(fast, plain):
+    for a, b in zip(fast, plain, strict=True):
         assert a is not None and b is not None
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-30)
     logits = torch.randn(len(xs), 5, generator=g) * 30
@@ -242,7 +244,7 @@ def test_inplace_forward_matches_the_out_of_place_formula(xs, seed, gamma, alpha
     for rule, params in (("focal", (gamma,)), ("sce", (0.3, 1.0, -4.0))):
         fast = softmax_row_terms(logits, t, None, rule, params, True, inplace=True)
         plain = softmax_row_terms(logits, t, None, rule, params, True, inplace=False)
-        for a, b in zip(fast, plain):
+        for a, b in zip(fast, plain, strict=True):
             assert a is not None and b is not None
             torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-30)
 
@@ -293,16 +295,21 @@ def test_softmax_focal_soft_targets_and_smoothing_are_cross_entropy_at_gamma_zer
     t = torch.randint(0, 5, (6, 3))
     t[0, 0] = -100
     for red in ("none", "mean", "sum"):
-        torch.testing.assert_close(softmax_focal_loss(x, q, gamma=0.0, reduction=red),
-                                   F.cross_entropy(x, q, reduction=red))
-        torch.testing.assert_close(softmax_focal_loss(x, t, gamma=0.0, reduction=red, label_smoothing=0.2),
-                                   F.cross_entropy(x, t, reduction=red, label_smoothing=0.2))
+        torch.testing.assert_close(
+            softmax_focal_loss(x, q, gamma=0.0, reduction=red), F.cross_entropy(x, q, reduction=red)
+        )
+        torch.testing.assert_close(
+            softmax_focal_loss(x, t, gamma=0.0, reduction=red, label_smoothing=0.2),
+            F.cross_entropy(x, t, reduction=red, label_smoothing=0.2),
+        )
     # one-hot probability targets give the class-index loss for every gamma
     hard = t.clamp(min=0)
     onehot = F.one_hot(hard, 5).movedim(-1, 1).float()
     for gamma in (0.5, 2.0):
-        torch.testing.assert_close(softmax_focal_loss(x, onehot, gamma=gamma, reduction="none"),
-                                   softmax_focal_loss(x, hard, gamma=gamma, reduction="none"))
+        torch.testing.assert_close(
+            softmax_focal_loss(x, onehot, gamma=gamma, reduction="none"),
+            softmax_focal_loss(x, hard, gamma=gamma, reduction="none"),
+        )
     module = SoftmaxFocalLoss(gamma=0.0, label_smoothing=0.2)
     torch.testing.assert_close(module(x, t), F.cross_entropy(x, t, label_smoothing=0.2))
 

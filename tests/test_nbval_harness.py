@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 import booktools
-from conftest import ROOT
 
 NOTEBOOK = booktools.toc_notebooks()[0]
 
@@ -21,9 +21,17 @@ def _run_nbval(notebook: Path) -> subprocess.CompletedProcess[str]:
     (notebook.parent / "pytest.ini").write_text("[pytest]\n")  # keep the repository's settings out
     return subprocess.run(
         [
-            sys.executable, "-m", "pytest", notebook.name, "--nbval", "--nbval-current-env",
-            "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"),
-            "-p", "no:cacheprovider", "-q",
+            sys.executable,
+            "-m",
+            "pytest",
+            notebook.name,
+            "--nbval",
+            "--nbval-current-env",
+            "--nbval-sanitize-with",
+            str(ROOT / "tests" / "nbval_sanitize.cfg"),
+            "-p",
+            "no:cacheprovider",
+            "-q",
         ],
         cwd=notebook.parent,
         capture_output=True,

@@ -75,8 +75,9 @@ PART1 = [
 @pytest.mark.parametrize("module, name", [(m, n) for m, names in PART1 for n in names])
 def test_signature_is_torchs_without_the_deprecated_flags(module, name) -> None:
     ours = inspect.signature(getattr(module, name)).parameters
-    theirs = {k: p for k, p in inspect.signature(getattr(F, name)).parameters.items()
-              if k not in ("size_average", "reduce")}
+    theirs = {
+        k: p for k, p in inspect.signature(getattr(F, name)).parameters.items() if k not in ("size_average", "reduce")
+    }
     assert list(ours) == list(theirs)
     for key, p in theirs.items():
         assert ours[key].default == p.default, key
@@ -110,11 +111,22 @@ def class_targets(g: torch.Generator, n: int, c: int, d: list[int], ignore_index
 
 
 @EXAMPLES
-@given(seeds, dtypes, reductions, st.integers(1, 4), st.integers(2, 5), spatial, st.booleans(),
-       st.sampled_from(["none", "positive", "some zero"]), st.sampled_from([-100, 0, 1, -1]),
-       st.sampled_from([0.0, 0.3, 1.0]), st.sampled_from([0.0, 0.1, 0.5, 1.0]))
-def test_cross_entropy_class_targets(seed, dtype, reduction, n, c, d, batched, weighting, ignore_index, ignored,
-                                     smoothing) -> None:
+@given(
+    seeds,
+    dtypes,
+    reductions,
+    st.integers(1, 4),
+    st.integers(2, 5),
+    spatial,
+    st.booleans(),
+    st.sampled_from(["none", "positive", "some zero"]),
+    st.sampled_from([-100, 0, 1, -1]),
+    st.sampled_from([0.0, 0.3, 1.0]),
+    st.sampled_from([0.0, 0.1, 0.5, 1.0]),
+)
+def test_cross_entropy_class_targets(
+    seed, dtype, reduction, n, c, d, batched, weighting, ignore_index, ignored, smoothing
+) -> None:
     g = torch.Generator().manual_seed(seed)
     x = randn(g, n, c, *d, dtype=dtype, scale=3.0)
     t = class_targets(g, n, c, d, ignore_index, ignored)
@@ -128,10 +140,21 @@ def test_cross_entropy_class_targets(seed, dtype, reduction, n, c, d, batched, w
 
 
 @EXAMPLES
-@given(seeds, dtypes, reductions, st.integers(1, 4), st.integers(2, 5), spatial, st.booleans(), st.booleans(),
-       st.sampled_from([0.0, 0.2, 1.0]), st.booleans())
-def test_cross_entropy_probability_targets(seed, dtype, reduction, n, c, d, batched, weighted, smoothing,
-                                           one_hot) -> None:
+@given(
+    seeds,
+    dtypes,
+    reductions,
+    st.integers(1, 4),
+    st.integers(2, 5),
+    spatial,
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([0.0, 0.2, 1.0]),
+    st.booleans(),
+)
+def test_cross_entropy_probability_targets(
+    seed, dtype, reduction, n, c, d, batched, weighted, smoothing, one_hot
+) -> None:
     g = torch.Generator().manual_seed(seed)
     x = randn(g, n, c, *d, dtype=dtype, scale=3.0)
     t = torch.softmax(randn(g, n, c, *d, dtype=dtype, scale=2.0), dim=1)
@@ -145,8 +168,18 @@ def test_cross_entropy_probability_targets(seed, dtype, reduction, n, c, d, batc
 
 
 @EXAMPLES
-@given(seeds, dtypes, reductions, st.integers(1, 4), st.integers(2, 5), spatial, st.booleans(), st.booleans(),
-       st.sampled_from([-100, 0, 2]), st.sampled_from([0.0, 0.3, 1.0]))
+@given(
+    seeds,
+    dtypes,
+    reductions,
+    st.integers(1, 4),
+    st.integers(2, 5),
+    spatial,
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([-100, 0, 2]),
+    st.sampled_from([0.0, 0.3, 1.0]),
+)
 def test_nll_loss(seed, dtype, reduction, n, c, d, batched, weighted, ignore_index, ignored) -> None:
     g = torch.Generator().manual_seed(seed)
     x = randn(g, n, c, *d, dtype=dtype, scale=3.0)  # any numbers: nll_loss only picks and negates
@@ -175,8 +208,9 @@ def test_cross_entropy_mean_divides_by_the_target_weights() -> None:
     x = torch.tensor([[1.0, 2.0], [1.0, 3.0], [1.0, 3.0]], dtype=torch.float64)
     t = torch.tensor([0, 1, 1])
     w = torch.tensor([1.0, 2.0], dtype=torch.float64)
-    per_sample = torch.tensor([math.log1p(math.e), math.log1p(math.exp(-2)), math.log1p(math.exp(-2))],
-                              dtype=torch.float64)  # -log softmax by hand: log(1 + e^(x_other - x_target))
+    per_sample = torch.tensor(
+        [math.log1p(math.e), math.log1p(math.exp(-2)), math.log1p(math.exp(-2))], dtype=torch.float64
+    )  # -log softmax by hand: log(1 + e^(x_other - x_target))
     close(cross_entropy(x, t, reduction="none"), per_sample, 1e-12)
     close(cross_entropy(x, t, w), (per_sample * w[t]).sum() / 5, 1e-12)
 
@@ -193,8 +227,15 @@ def weight_for(g: torch.Generator, shape: tuple[int, ...], kind: str, dtype: tor
 
 
 @EXAMPLES
-@given(seeds, dtypes, reductions, st.lists(st.integers(1, 4), min_size=1, max_size=3),
-       st.sampled_from(["none", "last dim", "full"]), st.booleans(), st.floats(0.0, 0.5))
+@given(
+    seeds,
+    dtypes,
+    reductions,
+    st.lists(st.integers(1, 4), min_size=1, max_size=3),
+    st.sampled_from(["none", "last dim", "full"]),
+    st.booleans(),
+    st.floats(0.0, 0.5),
+)
 def test_binary_cross_entropy(seed, dtype, reduction, shape, weighting, hard, at_edges) -> None:
     g = torch.Generator().manual_seed(seed)
     p = rand(g, *shape, dtype=dtype)
@@ -204,8 +245,11 @@ def test_binary_cross_entropy(seed, dtype, reduction, shape, weighting, hard, at
     if hard:
         y = y.round()
     w = weight_for(g, tuple(shape), weighting, dtype)
-    close(binary_cross_entropy(p, y, w, reduction=reduction),
-          F.binary_cross_entropy(p, y, w, reduction=reduction), TOL[dtype])
+    close(
+        binary_cross_entropy(p, y, w, reduction=reduction),
+        F.binary_cross_entropy(p, y, w, reduction=reduction),
+        TOL[dtype],
+    )
 
 
 def test_binary_cross_entropy_clamps_the_log_at_minus_100() -> None:
@@ -216,11 +260,17 @@ def test_binary_cross_entropy_clamps_the_log_at_minus_100() -> None:
 
 
 @EXAMPLES
-@given(seeds, dtypes, reductions, st.lists(st.integers(1, 4), min_size=1, max_size=3),
-       st.sampled_from(["none", "last dim", "full"]), st.sampled_from(["none", "last dim", "full"]),
-       st.sampled_from([1.0, 5.0, 50.0]), st.booleans())
-def test_binary_cross_entropy_with_logits(seed, dtype, reduction, shape, weighting, pos_weighting, scale,
-                                          hard) -> None:
+@given(
+    seeds,
+    dtypes,
+    reductions,
+    st.lists(st.integers(1, 4), min_size=1, max_size=3),
+    st.sampled_from(["none", "last dim", "full"]),
+    st.sampled_from(["none", "last dim", "full"]),
+    st.sampled_from([1.0, 5.0, 50.0]),
+    st.booleans(),
+)
+def test_binary_cross_entropy_with_logits(seed, dtype, reduction, shape, weighting, pos_weighting, scale, hard) -> None:
     g = torch.Generator().manual_seed(seed)
     x = randn(g, *shape, dtype=dtype, scale=scale)
     y = rand(g, *shape, dtype=dtype)
@@ -228,8 +278,11 @@ def test_binary_cross_entropy_with_logits(seed, dtype, reduction, shape, weighti
         y = y.round()
     w = weight_for(g, tuple(shape), weighting, dtype)
     pw = weight_for(g, tuple(shape), pos_weighting, dtype)
-    close(binary_cross_entropy_with_logits(x, y, w, reduction=reduction, pos_weight=pw),
-          F.binary_cross_entropy_with_logits(x, y, w, reduction=reduction, pos_weight=pw), TOL[dtype])
+    close(
+        binary_cross_entropy_with_logits(x, y, w, reduction=reduction, pos_weight=pw),
+        F.binary_cross_entropy_with_logits(x, y, w, reduction=reduction, pos_weight=pw),
+        TOL[dtype],
+    )
 
 
 def test_binary_cross_entropy_with_logits_is_finite_at_extreme_logits() -> None:
@@ -242,8 +295,14 @@ def test_binary_cross_entropy_with_logits_is_finite_at_extreme_logits() -> None:
 
 
 @EXAMPLES
-@given(seeds, dtypes, st.sampled_from(["none", "batchmean", "sum", "mean"]),
-       st.lists(st.integers(1, 4), min_size=0, max_size=3), st.booleans(), st.floats(0.0, 0.5))
+@given(
+    seeds,
+    dtypes,
+    st.sampled_from(["none", "batchmean", "sum", "mean"]),
+    st.lists(st.integers(1, 4), min_size=0, max_size=3),
+    st.booleans(),
+    st.floats(0.0, 0.5),
+)
 def test_kl_div(seed, dtype, reduction, shape, log_target, zeros) -> None:
     g = torch.Generator().manual_seed(seed)
     x = torch.log_softmax(randn(g, *shape, 3, dtype=dtype), dim=-1)
@@ -269,8 +328,15 @@ def test_kl_div_reductions_divide_as_documented() -> None:
 
 
 @EXAMPLES
-@given(seeds, dtypes, reductions, st.lists(st.integers(1, 4), min_size=0, max_size=3), st.booleans(),
-       st.booleans(), st.sampled_from([1e-8, 1e-3, 0.5]))
+@given(
+    seeds,
+    dtypes,
+    reductions,
+    st.lists(st.integers(1, 4), min_size=0, max_size=3),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([1e-8, 1e-3, 0.5]),
+)
 def test_poisson_nll_loss(seed, dtype, reduction, shape, log_input, full, eps) -> None:
     g = torch.Generator().manual_seed(seed)
     y = torch.randint(0, 7, shape, generator=g).to(dtype)  # counts, including 0 and 1
@@ -278,8 +344,11 @@ def test_poisson_nll_loss(seed, dtype, reduction, shape, log_input, full, eps) -
         x = randn(g, *shape, dtype=dtype)
     else:
         x = maybe_zeros(g, rand(g, *shape, dtype=dtype) * 4, 0.2)  # a rate of exactly 0 needs eps
-    close(poisson_nll_loss(x, y, log_input, full, eps=eps, reduction=reduction),
-          F.poisson_nll_loss(x, y, log_input, full, eps=eps, reduction=reduction), TOL[dtype])
+    close(
+        poisson_nll_loss(x, y, log_input, full, eps=eps, reduction=reduction),
+        F.poisson_nll_loss(x, y, log_input, full, eps=eps, reduction=reduction),
+        TOL[dtype],
+    )
 
 
 @st.composite
@@ -299,8 +368,9 @@ def gaussian_case(draw):
 
 
 @EXAMPLES
-@given(seeds, dtypes, reductions, gaussian_case(), st.booleans(), st.sampled_from([1e-6, 1e-2, 0.5]),
-       st.floats(0.0, 0.4))
+@given(
+    seeds, dtypes, reductions, gaussian_case(), st.booleans(), st.sampled_from([1e-6, 1e-2, 0.5]), st.floats(0.0, 0.4)
+)
 def test_gaussian_nll_loss(seed, dtype, reduction, case, full, eps, tiny) -> None:
     g = torch.Generator().manual_seed(seed)
     shape, var_shape = case
@@ -309,8 +379,11 @@ def test_gaussian_nll_loss(seed, dtype, reduction, case, full, eps, tiny) -> Non
         var = float(torch.rand((), generator=g)) * 3
     else:  # some variances below eps, clamped
         var = maybe_zeros(g, rand(g, *var_shape, dtype=dtype) * 3, tiny)
-    close(gaussian_nll_loss(mu, y, var, full, eps, reduction),
-          F.gaussian_nll_loss(mu, y, var, full, eps, reduction), TOL[dtype])
+    close(
+        gaussian_nll_loss(mu, y, var, full, eps, reduction),
+        F.gaussian_nll_loss(mu, y, var, full, eps, reduction),
+        TOL[dtype],
+    )
 
 
 def test_gaussian_nll_loss_gradients_match_torch_also_where_var_is_clamped() -> None:
@@ -351,18 +424,32 @@ def test_l1_and_mse_loss(seed, dtype, reduction, shape, weighted) -> None:
 
 
 @EXAMPLES
-@given(seeds, dtypes, reductions, st.lists(st.integers(1, 4), min_size=0, max_size=3),
-       st.one_of(st.sampled_from([0.0, 1.0]), st.floats(1e-3, 5.0)))
+@given(
+    seeds,
+    dtypes,
+    reductions,
+    st.lists(st.integers(1, 4), min_size=0, max_size=3),
+    st.one_of(st.sampled_from([0.0, 1.0]), st.floats(1e-3, 5.0)),
+)
 def test_smooth_l1_loss(seed, dtype, reduction, shape, beta) -> None:
     g = torch.Generator().manual_seed(seed)
     x, y = randn(g, *shape, dtype=dtype, scale=2.0), randn(g, *shape, dtype=dtype, scale=2.0)
-    close(smooth_l1_loss(x, y, reduction=reduction, beta=beta),
-          F.smooth_l1_loss(x, y, reduction=reduction, beta=beta), TOL[dtype])
+    close(
+        smooth_l1_loss(x, y, reduction=reduction, beta=beta),
+        F.smooth_l1_loss(x, y, reduction=reduction, beta=beta),
+        TOL[dtype],
+    )
 
 
 @EXAMPLES
-@given(seeds, dtypes, reductions, st.lists(st.integers(1, 4), min_size=0, max_size=3),
-       st.one_of(st.just(1.0), st.floats(1e-3, 5.0)), st.booleans())
+@given(
+    seeds,
+    dtypes,
+    reductions,
+    st.lists(st.integers(1, 4), min_size=0, max_size=3),
+    st.one_of(st.just(1.0), st.floats(1e-3, 5.0)),
+    st.booleans(),
+)
 def test_huber_loss(seed, dtype, reduction, shape, delta, weighted) -> None:
     g = torch.Generator().manual_seed(seed)
     x, y = randn(g, *shape, dtype=dtype, scale=2.0), randn(g, *shape, dtype=dtype, scale=2.0)
@@ -486,8 +573,29 @@ def mp_log_cosh(x: float) -> float:
         return float(mpmath.log(mpmath.cosh(mpmath.mpf(x))))
 
 
-SAMPLE = [0.0, 1e-30, 1e-8, 1e-5, 1e-4, 3e-4, 0.01, 0.3, 0.999, 1.0, 1.001, 2.5, 10.0, 30.0, 88.0, 89.5, 100.0,
-          700.0, 1e4, 1e10, 1e30]
+SAMPLE = [
+    0.0,
+    1e-30,
+    1e-8,
+    1e-5,
+    1e-4,
+    3e-4,
+    0.01,
+    0.3,
+    0.999,
+    1.0,
+    1.001,
+    2.5,
+    10.0,
+    30.0,
+    88.0,
+    89.5,
+    100.0,
+    700.0,
+    1e4,
+    1e10,
+    1e30,
+]
 
 
 @pytest.mark.parametrize("dtype, rtol", [(torch.float64, 1e-14), (torch.float32, 2e-7), (torch.bfloat16, 8e-3)])
@@ -520,7 +628,9 @@ def test_log_cosh_is_finite_where_the_naive_form_overflows(dtype, big) -> None:
     assert torch.isinf(torch.log(torch.cosh(x.detach()))).all()
     loss = log_cosh_loss(x, torch.zeros_like(x), reduction="sum")
     assert loss.dtype == dtype and torch.isfinite(loss)
-    close(loss.float(), torch.tensor(2 * (float(x.detach()[1]) - math.log(2))), 8e-3 if dtype == torch.bfloat16 else 1e-6)
+    close(
+        loss.float(), torch.tensor(2 * (float(x.detach()[1]) - math.log(2))), 8e-3 if dtype == torch.bfloat16 else 1e-6
+    )
     loss.backward()
     assert torch.equal(x.grad.float(), torch.tensor([-1.0, 1.0]))
 

@@ -64,27 +64,33 @@ def signs(gen: torch.Generator, *shape: int, dtype: torch.dtype) -> torch.Tensor
 
 
 @EXAMPLES
-@given(seeds, dtypes, reductions, st.lists(st.integers(1, 5), min_size=1, max_size=2),
-       st.floats(-1.0, 2.0))
+@given(seeds, dtypes, reductions, st.lists(st.integers(1, 5), min_size=1, max_size=2), st.floats(-1.0, 2.0))
 def test_margin_ranking_loss(seed, dtype, reduction, shape, margin) -> None:
     g = torch.Generator().manual_seed(seed)
     x1, x2 = randn(g, *shape, dtype=dtype), randn(g, *shape, dtype=dtype)
     y = signs(g, *shape, dtype=dtype)
-    close(margin_ranking_loss(x1, x2, y, margin, reduction=reduction),
-          F.margin_ranking_loss(x1, x2, y, margin, reduction=reduction), TOL[dtype])
+    close(
+        margin_ranking_loss(x1, x2, y, margin, reduction=reduction),
+        F.margin_ranking_loss(x1, x2, y, margin, reduction=reduction),
+        TOL[dtype],
+    )
 
 
 @EXAMPLES
-@given(seeds, dtypes, reductions, st.lists(st.integers(1, 5), min_size=1, max_size=2),
-       st.floats(0.0, 3.0), st.booleans())
+@given(
+    seeds, dtypes, reductions, st.lists(st.integers(1, 5), min_size=1, max_size=2), st.floats(0.0, 3.0), st.booleans()
+)
 def test_hinge_embedding_loss(seed, dtype, reduction, shape, margin, odd_targets) -> None:
     g = torch.Generator().manual_seed(seed)
     x = randn(g, *shape, dtype=dtype).abs() * 2
     y = signs(g, *shape, dtype=dtype)
     if odd_targets:  # torch applies both terms to targets other than 1 and -1
         y = torch.randint(-2, 3, shape, generator=g).to(dtype)
-    close(hinge_embedding_loss(x, y, margin, reduction=reduction),
-          F.hinge_embedding_loss(x, y, margin, reduction=reduction), TOL[dtype])
+    close(
+        hinge_embedding_loss(x, y, margin, reduction=reduction),
+        F.hinge_embedding_loss(x, y, margin, reduction=reduction),
+        TOL[dtype],
+    )
 
 
 @EXAMPLES
@@ -102,8 +108,7 @@ def test_soft_margin_loss_stays_finite_where_torch_overflows() -> None:
 
 
 @EXAMPLES
-@given(seeds, dtypes, reductions, st.integers(1, 4), st.integers(1, 6), st.booleans(), st.booleans(),
-       st.booleans())
+@given(seeds, dtypes, reductions, st.integers(1, 4), st.integers(1, 6), st.booleans(), st.booleans(), st.booleans())
 def test_multilabel_soft_margin_loss(seed, dtype, reduction, n, c, batched, weighted, soft) -> None:
     g = torch.Generator().manual_seed(seed)
     shape = (n, c) if batched else (c,)
@@ -112,8 +117,11 @@ def test_multilabel_soft_margin_loss(seed, dtype, reduction, n, c, batched, weig
     if not soft:
         y = y.round()
     w = torch.rand(c, generator=g, dtype=torch.float64).to(dtype) if weighted else None
-    close(multilabel_soft_margin_loss(x, y, w, reduction=reduction),
-          F.multilabel_soft_margin_loss(x, y, w, reduction=reduction), TOL[dtype])
+    close(
+        multilabel_soft_margin_loss(x, y, w, reduction=reduction),
+        F.multilabel_soft_margin_loss(x, y, w, reduction=reduction),
+        TOL[dtype],
+    )
 
 
 @st.composite
@@ -135,13 +143,25 @@ def test_multilabel_margin_loss(seed, dtype, reduction, n, c, batched, data) -> 
     x = randn(g, n, c, dtype=dtype)
     if not batched:
         x, y = x[0], y[0]
-    close(multilabel_margin_loss(x, y, reduction=reduction),
-          F.multilabel_margin_loss(x, y, reduction=reduction), TOL[dtype])
+    close(
+        multilabel_margin_loss(x, y, reduction=reduction),
+        F.multilabel_margin_loss(x, y, reduction=reduction),
+        TOL[dtype],
+    )
 
 
 @EXAMPLES
-@given(seeds, dtypes, reductions, st.integers(1, 4), st.integers(1, 6), st.sampled_from([1, 2]),
-       st.floats(0.0, 2.0), st.booleans(), st.booleans())
+@given(
+    seeds,
+    dtypes,
+    reductions,
+    st.integers(1, 4),
+    st.integers(1, 6),
+    st.sampled_from([1, 2]),
+    st.floats(0.0, 2.0),
+    st.booleans(),
+    st.booleans(),
+)
 def test_multi_margin_loss(seed, dtype, reduction, n, c, p, margin, weighted, batched) -> None:
     g = torch.Generator().manual_seed(seed)
     x = randn(g, n, c, dtype=dtype)
@@ -149,8 +169,11 @@ def test_multi_margin_loss(seed, dtype, reduction, n, c, p, margin, weighted, ba
     if not batched:
         x, y = x[0], y[0]
     w = torch.rand(c, generator=g, dtype=torch.float64).to(dtype) if weighted else None
-    close(multi_margin_loss(x, y, p, margin, w, reduction=reduction),
-          F.multi_margin_loss(x, y, p, margin, w, reduction=reduction), TOL[dtype])
+    close(
+        multi_margin_loss(x, y, p, margin, w, reduction=reduction),
+        F.multi_margin_loss(x, y, p, margin, w, reduction=reduction),
+        TOL[dtype],
+    )
 
 
 # --- embedding losses ------------------------------------------------------------------------
@@ -164,13 +187,22 @@ def test_cosine_embedding_loss(seed, dtype, reduction, n, d, margin, batched) ->
     y = signs(g, n, dtype=dtype)
     if not batched:
         x1, x2, y = x1[0], x2[0], y[0]
-    close(cosine_embedding_loss(x1, x2, y, margin, reduction=reduction),
-          F.cosine_embedding_loss(x1, x2, y, margin, reduction=reduction), TOL[dtype])
+    close(
+        cosine_embedding_loss(x1, x2, y, margin, reduction=reduction),
+        F.cosine_embedding_loss(x1, x2, y, margin, reduction=reduction),
+        TOL[dtype],
+    )
 
 
 @EXAMPLES
-@given(seeds, dtypes, st.integers(1, 5), st.integers(1, 6), st.sampled_from([1.0, 1.5, 2.0, 3.0, math.inf]),
-       st.sampled_from([0.0, 1e-6, 0.1]))
+@given(
+    seeds,
+    dtypes,
+    st.integers(1, 5),
+    st.integers(1, 6),
+    st.sampled_from([1.0, 1.5, 2.0, 3.0, math.inf]),
+    st.sampled_from([0.0, 1e-6, 0.1]),
+)
 def test_pairwise_distance(seed, dtype, n, d, p, eps) -> None:
     g = torch.Generator().manual_seed(seed)
     x1, x2 = randn(g, n, d, dtype=dtype), randn(g, n, d, dtype=dtype)
@@ -178,15 +210,28 @@ def test_pairwise_distance(seed, dtype, n, d, p, eps) -> None:
 
 
 @EXAMPLES
-@given(seeds, dtypes, reductions, st.integers(1, 5), st.integers(1, 6), st.floats(0.01, 3.0),
-       st.sampled_from([1.0, 1.5, 2.0, 3.0]), st.sampled_from([0.0, 1e-6, 0.1]), st.booleans(), st.booleans())
+@given(
+    seeds,
+    dtypes,
+    reductions,
+    st.integers(1, 5),
+    st.integers(1, 6),
+    st.floats(0.01, 3.0),
+    st.sampled_from([1.0, 1.5, 2.0, 3.0]),
+    st.sampled_from([0.0, 1e-6, 0.1]),
+    st.booleans(),
+    st.booleans(),
+)
 def test_triplet_margin_loss(seed, dtype, reduction, n, d, margin, p, eps, swap, batched) -> None:
     g = torch.Generator().manual_seed(seed)
     a, pos, neg = (randn(g, n, d, dtype=dtype) for _ in range(3))
     if not batched:
         a, pos, neg = a[0], pos[0], neg[0]
-    close(triplet_margin_loss(a, pos, neg, margin, p, eps, swap, reduction=reduction),
-          F.triplet_margin_loss(a, pos, neg, margin, p, eps, swap, reduction=reduction), TOL[dtype])
+    close(
+        triplet_margin_loss(a, pos, neg, margin, p, eps, swap, reduction=reduction),
+        F.triplet_margin_loss(a, pos, neg, margin, p, eps, swap, reduction=reduction),
+        TOL[dtype],
+    )
 
 
 def cosine_distance(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -194,15 +239,26 @@ def cosine_distance(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 
 
 @EXAMPLES
-@given(seeds, dtypes, reductions, st.integers(1, 5), st.integers(1, 6), st.floats(0.01, 3.0), st.booleans(),
-       st.sampled_from(["default", "cosine", "l1"]))
+@given(
+    seeds,
+    dtypes,
+    reductions,
+    st.integers(1, 5),
+    st.integers(1, 6),
+    st.floats(0.01, 3.0),
+    st.booleans(),
+    st.sampled_from(["default", "cosine", "l1"]),
+)
 def test_triplet_margin_with_distance_loss(seed, dtype, reduction, n, d, margin, swap, distance) -> None:
     g = torch.Generator().manual_seed(seed)
     a, pos, neg = (randn(g, n, d, dtype=dtype) for _ in range(3))
     fn = {"default": None, "cosine": cosine_distance, "l1": lambda u, v: (u - v).abs().sum(-1)}[distance]
     kwargs = dict(distance_function=fn, margin=margin, swap=swap, reduction=reduction)
-    close(triplet_margin_with_distance_loss(a, pos, neg, **kwargs),
-          F.triplet_margin_with_distance_loss(a, pos, neg, **kwargs), TOL[dtype])
+    close(
+        triplet_margin_with_distance_loss(a, pos, neg, **kwargs),
+        F.triplet_margin_with_distance_loss(a, pos, neg, **kwargs),
+        TOL[dtype],
+    )
 
 
 # --- CTC --------------------------------------------------------------------------------------
@@ -212,7 +268,7 @@ def test_triplet_margin_with_distance_loss(seed, dtype, reduction, n, d, margin,
 def ctc_problems(draw):
     """A random CTC batch: lengths vary, targets repeat labels, some alignments are impossible."""
     n = draw(st.integers(1, 4))
-    c = draw(st.integers(2, 5))                  # few classes: repeated labels are common
+    c = draw(st.integers(2, 5))  # few classes: repeated labels are common
     t = draw(st.integers(1, 12))
     blank = draw(st.integers(0, c - 1))
     labels = [k for k in range(c) if k != blank]
@@ -223,8 +279,9 @@ def ctc_problems(draw):
 
 
 @settings(max_examples=100, deadline=None)
-@given(ctc_problems(), seeds, dtypes, reductions, st.booleans(), st.sampled_from(["padded", "concatenated"]),
-       st.booleans())
+@given(
+    ctc_problems(), seeds, dtypes, reductions, st.booleans(), st.sampled_from(["padded", "concatenated"]), st.booleans()
+)
 def test_ctc_loss_matches_torch(problem, seed, dtype, reduction, zero_infinity, layout, tensor_lengths) -> None:
     n, c, t, blank, in_lens, tg_lens, targets = problem
     g = torch.Generator().manual_seed(seed)
@@ -248,8 +305,7 @@ def test_ctc_loss_unbatched_matches_torch(problem, seed, reduction) -> None:
     log_probs = torch.randn(t, c, generator=g, dtype=torch.float64).log_softmax(1)
     tg = torch.tensor(targets[0], dtype=torch.long)
     args = (log_probs[: in_lens[0]], tg, torch.tensor(in_lens[0]), torch.tensor(tg_lens[0]))
-    close(ctc_loss(*args, blank=blank, reduction=reduction), F.ctc_loss(*args, blank=blank, reduction=reduction),
-          1e-8)
+    close(ctc_loss(*args, blank=blank, reduction=reduction), F.ctc_loss(*args, blank=blank, reduction=reduction), 1e-8)
 
 
 def collapse(path: tuple[int, ...], blank: int) -> list[int]:
@@ -336,8 +392,7 @@ def adaptive_setups(draw):
 def test_adaptive_log_softmax_matches_the_module(setup, seed, dtype, n, batched) -> None:
     n_classes, cutoffs, d, div_value, head_bias = setup
     torch.manual_seed(seed)
-    asm = nn.AdaptiveLogSoftmaxWithLoss(d, n_classes, cutoffs, div_value=div_value, head_bias=head_bias,
-                                        dtype=dtype)
+    asm = nn.AdaptiveLogSoftmaxWithLoss(d, n_classes, cutoffs, div_value=div_value, head_bias=head_bias, dtype=dtype)
     g = torch.Generator().manual_seed(seed)
     x = randn(g, n, d, dtype=dtype, scale=2.0)
     y = torch.randint(0, n_classes, (n,), generator=g)
@@ -367,10 +422,20 @@ def linear_ce_setups(draw):
 
 
 @settings(max_examples=100, deadline=None)
-@given(linear_ce_setups(), seeds, dtypes, reductions, st.booleans(), st.booleans(), st.booleans(),
-       st.sampled_from([0.0, 0.1, 1.0]), st.sampled_from([None, 1, 2, 4]))
-def test_linear_cross_entropy_matches_torch(setup, seed, dtype, reduction, bias, weighted, ignore, smoothing,
-                                            chunk) -> None:
+@given(
+    linear_ce_setups(),
+    seeds,
+    dtypes,
+    reductions,
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([0.0, 0.1, 1.0]),
+    st.sampled_from([None, 1, 2, 4]),
+)
+def test_linear_cross_entropy_matches_torch(
+    setup, seed, dtype, reduction, bias, weighted, ignore, smoothing, chunk
+) -> None:
     n, d, c, out_features, probabilities, batched = setup
     g = torch.Generator().manual_seed(seed)
     x = randn(g, n, d, dtype=dtype)
@@ -387,8 +452,9 @@ def test_linear_cross_entropy_matches_torch(setup, seed, dtype, reduction, bias,
         target[(0,) * target.dim()] = 1  # keep one position that counts, so 'mean' is defined
     if not batched:
         x, target = x[0], target[0]
-    kwargs = dict(linear_bias=b, weight=weight, reduction=reduction, ignore_index=ignore_index,
-                  label_smoothing=smoothing)
+    kwargs = dict(
+        linear_bias=b, weight=weight, reduction=reduction, ignore_index=ignore_index, label_smoothing=smoothing
+    )
     expected = F.linear_cross_entropy(x, w_lin, target, **kwargs)
     options = None if chunk is None else nn.LinearCrossEntropyOptions(batch_chunk_size=chunk, chunking_method=None)
     close(linear_cross_entropy(x, w_lin, target, options=options, **kwargs), expected, TOL[dtype])
@@ -421,7 +487,8 @@ def test_source_examples_by_hand() -> None:
     assert triplet_margin_loss(one, 2 * one, 0.5 * one, p=1, eps=0.0).item() == pytest.approx(1 - 0.5 + 1)
     x = torch.tensor([1.0, 0.8, 0.5], dtype=torch.float64)
     assert hinge_embedding_loss(x, torch.tensor([1, 1, -1]), reduction="none").tolist() == pytest.approx(
-        [1.0, 0.8, 0.5])
+        [1.0, 0.8, 0.5]
+    )
     a, b = torch.tensor([0.3, 0.5, 0.7], dtype=torch.float64), torch.tensor([0.1, 0.3, 0.5], dtype=torch.float64)
     cos = (0.03 + 0.15 + 0.35) / math.sqrt((0.09 + 0.25 + 0.49) * (0.01 + 0.09 + 0.25))
     got = cosine_embedding_loss(torch.stack([a, a]), torch.stack([b, b]), torch.tensor([1.0, -1.0]), reduction="none")
@@ -475,8 +542,10 @@ def test_bad_reduction_is_a_value_error(index: int, reduction) -> None:
         (lambda: ctc_loss(torch.zeros(4, 1, 3), torch.ones(1, 2, dtype=torch.long), [4], [3]), "padded targets"),
         (lambda: ctc_loss(torch.zeros(4, 2, 3), torch.ones(3, dtype=torch.long), [4, 4], [2, 2]), "concatenated"),
         (lambda: linear_cross_entropy(torch.ones(2, 3), torch.ones(4, 2), torch.tensor([0, 1])), "linear_weight"),
-        (lambda: linear_cross_entropy(torch.ones(2, 3), torch.ones(4, 3), torch.tensor([0, 1]),
-                                      label_smoothing=1.5), "label_smoothing"),
+        (
+            lambda: linear_cross_entropy(torch.ones(2, 3), torch.ones(4, 3), torch.tensor([0, 1]), label_smoothing=1.5),
+            "label_smoothing",
+        ),
     ],
 )
 def test_bad_input_is_a_clear_error(call, match: str) -> None:

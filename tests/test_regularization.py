@@ -84,7 +84,7 @@ def test_weight_decay_is_the_half_l2_penalty_for_sgd_and_adam(opt_name: str) -> 
         opt_b.zero_grad()
         (nn.functional.mse_loss(b(x), y) + l2_penalty(list(b.parameters()), lam)).backward()
         opt_b.step()
-    for pa, pb in zip(a.parameters(), b.parameters()):
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         torch.testing.assert_close(pa, pb, rtol=1e-10, atol=1e-12)
 
 

@@ -17,10 +17,10 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
 import pytest
+from conftest import ROOT
 from playwright.sync_api import Browser, Page, sync_playwright
 
 import booktools
-from conftest import ROOT
 
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
@@ -84,12 +84,12 @@ class PageVisit:
             return r.continue_()
 
         self.page.route("**/*", route)
-        self.page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        self.page.on(
+            "console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+        )
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         self.page.on("requestfailed", lambda r: self.errors.append(f"failed request: {r.url} ({r.failure})"))
-        self.page.on(
-            "response", lambda r: self.errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None
-        )
+        self.page.on("response", lambda r: self.errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
         self.url = urljoin(base_url, path)
         self.page.goto(self.url, wait_until="load")
         # MathJax typesets asynchronously; wait until it says it is done.

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import EXAMPLE_REPOSITORY, ROOT
 
 import booktools
-from conftest import ROOT
-from conftest import EXAMPLE_REPOSITORY
 
 NOTEBOOK_PAGES = [nb.relative_to(ROOT).with_suffix("") for nb in booktools.toc_notebooks()]
 EXAMPLE = EXAMPLE_REPOSITORY
@@ -56,9 +55,18 @@ def test_a_bad_repository_is_refused() -> None:
     with pytest.raises(ValueError, match="GitHub or GitLab"):
         booktools.site_config("/srv/mirrors/loss-book")
     done = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "tools" / "booktools.py"), "site-config",
-         "--output", "/dev/null", "--repository", "not-a-repository"],
-        capture_output=True, text=True, check=False,
+        [
+            str(ROOT / ".venv" / "bin" / "python"),
+            str(ROOT / "tools" / "booktools.py"),
+            "site-config",
+            "--output",
+            "/dev/null",
+            "--repository",
+            "not-a-repository",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 2 and "GitHub or GitLab" in done.stderr
 

@@ -49,8 +49,15 @@ def same_state(a: nn.Module, b: nn.Module) -> bool:
 def test_loss_decreases_on_a_separable_problem() -> None:
     net = mlp()
     opt = torch.optim.SGD(net.parameters(), lr=0.5)
-    hist = fit(net, nn.BCEWithLogitsLoss(), opt, loader(blobs(), shuffle=True), epochs=15,
-               metrics={"acc": accuracy}, device=CPU)
+    hist = fit(
+        net,
+        nn.BCEWithLogitsLoss(),
+        opt,
+        loader(blobs(), shuffle=True),
+        epochs=15,
+        metrics={"acc": accuracy},
+        device=CPU,
+    )
     assert list(hist.columns) == ["epoch", "lr", "train_loss", "train_acc"]
     assert hist["epoch"].tolist() == list(range(1, 16))
     assert hist["train_loss"].iloc[-1] < 0.2 * hist["train_loss"].iloc[0]
@@ -76,8 +83,9 @@ def test_train_loss_is_the_sample_weighted_mean_and_penalty_is_reported_apart() 
     net = mlp()
     ds = blobs(50)  # batches of 16, 16, 16, 2
     opt = torch.optim.SGD(net.parameters(), lr=0.0)
-    hist = fit(net, nn.BCEWithLogitsLoss(), opt, loader(ds, 16), epochs=1,
-               penalty=lambda m: l2_penalty(m, 0.1), device=CPU)
+    hist = fit(
+        net, nn.BCEWithLogitsLoss(), opt, loader(ds, 16), epochs=1, penalty=lambda m: l2_penalty(m, 0.1), device=CPU
+    )
     x, y = ds.tensors
     with torch.no_grad():
         full = nn.functional.binary_cross_entropy_with_logits(net(x), y).item()
@@ -89,13 +97,20 @@ def test_penalty_enters_the_gradient() -> None:
     """One SGD step with an L2 penalty equals one step on loss + penalty written by hand."""
     ds = blobs(32)
     a, b = mlp(), mlp()
-    fit(a, nn.BCEWithLogitsLoss(), torch.optim.SGD(a.parameters(), lr=0.1), loader(ds, 32), epochs=1,
-        penalty=lambda m: l2_penalty(m, 0.5), device=CPU)
+    fit(
+        a,
+        nn.BCEWithLogitsLoss(),
+        torch.optim.SGD(a.parameters(), lr=0.1),
+        loader(ds, 32),
+        epochs=1,
+        penalty=lambda m: l2_penalty(m, 0.5),
+        device=CPU,
+    )
     x, y = ds.tensors
     opt = torch.optim.SGD(b.parameters(), lr=0.1)
     (nn.functional.binary_cross_entropy_with_logits(b(x), y) + l2_penalty(b, 0.5)).backward()
     opt.step()
-    for pa, pb in zip(a.parameters(), b.parameters()):
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         torch.testing.assert_close(pa, pb)
 
 
@@ -103,8 +118,15 @@ def test_clip_grad_norm_limits_the_step() -> None:
     net = nn.Linear(1, 1, bias=False)
     nn.init.zeros_(net.weight)
     ds = TensorDataset(torch.tensor([[1.0]]), torch.tensor([[100.0]]))
-    fit(net, nn.MSELoss(), torch.optim.SGD(net.parameters(), lr=1.0), loader(ds), epochs=1,
-        clip_grad_norm=0.5, device=CPU)
+    fit(
+        net,
+        nn.MSELoss(),
+        torch.optim.SGD(net.parameters(), lr=1.0),
+        loader(ds),
+        epochs=1,
+        clip_grad_norm=0.5,
+        device=CPU,
+    )
     # the gradient is 2 * (0 - 100) = -200; clipped to norm 0.5, the step is +0.5
     assert net.weight.item() == pytest.approx(0.5, rel=1e-5)
 
@@ -117,8 +139,16 @@ def _overfit(epochs: int, stopping: EarlyStopping | None = None):
     """Training on one labelling and validating on the flipped one: val_loss only gets worse."""
     net = mlp()
     opt = torch.optim.SGD(net.parameters(), lr=0.5)
-    hist = fit(net, nn.BCEWithLogitsLoss(), opt, loader(blobs(), shuffle=True), epochs=epochs,
-               val_loader=loader(blobs(flip=True)), early_stopping=stopping, device=CPU)
+    hist = fit(
+        net,
+        nn.BCEWithLogitsLoss(),
+        opt,
+        loader(blobs(), shuffle=True),
+        epochs=epochs,
+        val_loader=loader(blobs(flip=True)),
+        early_stopping=stopping,
+        device=CPU,
+    )
     return hist, net
 
 
@@ -153,9 +183,17 @@ def test_early_stopping_never_triggered_still_restores_the_best_epoch() -> None:
     def spy(row: dict, model: nn.Module) -> None:
         seen.append((row["val_loss"], copy.deepcopy(model.state_dict())))
 
-    hist = fit(net, nn.BCEWithLogitsLoss(), torch.optim.SGD(net.parameters(), lr=0.5), loader(blobs(), shuffle=True),
-               epochs=5, val_loader=loader(blobs(seed=1)), early_stopping=EarlyStopping(patience=10),
-               callbacks=[spy], device=CPU)
+    hist = fit(
+        net,
+        nn.BCEWithLogitsLoss(),
+        torch.optim.SGD(net.parameters(), lr=0.5),
+        loader(blobs(), shuffle=True),
+        epochs=5,
+        val_loader=loader(blobs(seed=1)),
+        early_stopping=EarlyStopping(patience=10),
+        callbacks=[spy],
+        device=CPU,
+    )
     best = int(np.argmin([v for v, _ in seen]))
     assert hist.attrs == {"best_epoch": best + 1, "stopped_early": False}
     for k, v in net.state_dict().items():
@@ -164,8 +202,15 @@ def test_early_stopping_never_triggered_still_restores_the_best_epoch() -> None:
 
 def test_a_callback_can_stop_training() -> None:
     net = mlp()
-    hist = fit(net, nn.BCEWithLogitsLoss(), torch.optim.SGD(net.parameters(), lr=0.1), loader(blobs()), epochs=10,
-               callbacks=[lambda row, model: row["epoch"] == 2], device=CPU)
+    hist = fit(
+        net,
+        nn.BCEWithLogitsLoss(),
+        torch.optim.SGD(net.parameters(), lr=0.1),
+        loader(blobs()),
+        epochs=10,
+        callbacks=[lambda row, model: row["epoch"] == 2],
+        device=CPU,
+    )
     assert len(hist) == 2 and hist.attrs["stopped_early"] is True
 
 
@@ -178,8 +223,16 @@ def _lr_column(scheduler_step: str) -> tuple[list[float], int]:
     opt = torch.optim.SGD(net.parameters(), lr=1.0)
     sched = LRS.StepLR(opt, step_size=2, gamma=0.5)
     ds = blobs(36)  # 3 batches of 12
-    hist = fit(net, nn.BCEWithLogitsLoss(), opt, loader(ds, 12), epochs=5, scheduler=sched,
-               scheduler_step=scheduler_step, device=CPU)
+    hist = fit(
+        net,
+        nn.BCEWithLogitsLoss(),
+        opt,
+        loader(ds, 12),
+        epochs=5,
+        scheduler=sched,
+        scheduler_step=scheduler_step,
+        device=CPU,
+    )
     return hist["lr"].tolist(), sched.last_epoch
 
 
@@ -220,8 +273,16 @@ def test_metrics_equal_sklearn_on_the_same_predictions() -> None:
     val = loader(blobs(90, seed=5), batch_size=25)  # uneven last batch
     noisy = blobs(200, seed=2)
     noisy.tensors[1][::7] = 1 - noisy.tensors[1][::7]  # some label noise, so the metrics are not all 1
-    hist = fit(net, nn.BCEWithLogitsLoss(), torch.optim.SGD(net.parameters(), lr=0.05), loader(noisy), epochs=2,
-               val_loader=val, metrics=metrics, device=CPU)
+    hist = fit(
+        net,
+        nn.BCEWithLogitsLoss(),
+        torch.optim.SGD(net.parameters(), lr=0.05),
+        loader(noisy),
+        epochs=2,
+        val_loader=val,
+        metrics=metrics,
+        device=CPU,
+    )
     out, y = predict(net, val, device=CPU)
     y_np, score = y.numpy().ravel(), out.numpy().ravel()
     last = hist.iloc[-1]
@@ -270,8 +331,9 @@ def test_accuracy_multiclass_and_binary_match_sklearn() -> None:
 def _args(**override):
     net = mlp()
     opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    kw = dict(model=net, loss_fn=nn.BCEWithLogitsLoss(), optimizer=opt, train_loader=loader(blobs(20)), epochs=1,
-              device=CPU)
+    kw = dict(
+        model=net, loss_fn=nn.BCEWithLogitsLoss(), optimizer=opt, train_loader=loader(blobs(20)), epochs=1, device=CPU
+    )
     kw.update({k: (v(opt) if callable(v) and k == "scheduler" else v) for k, v in override.items()})
     return kw
 
@@ -281,15 +343,24 @@ def _args(**override):
     [
         ({"epochs": 0}, "epochs must be >= 1"),
         ({"scheduler_step": "iteration"}, "scheduler_step must be one of"),
-        ({"scheduler": lambda opt: LRS.StepLR(torch.optim.SGD(mlp().parameters(), lr=1.0), 2)},
-         "scheduler of the optimizer passed to fit"),
-        ({"scheduler": lambda opt: LRS.ReduceLROnPlateau(opt), "scheduler_step": "batch"}, "use scheduler_step='epoch'"),
-        ({"scheduler": lambda opt: LRS.ReduceLROnPlateau(opt), "scheduler_monitor": "val_loss"},
-         "scheduler_monitor must be one of"),
+        (
+            {"scheduler": lambda opt: LRS.StepLR(torch.optim.SGD(mlp().parameters(), lr=1.0), 2)},
+            "scheduler of the optimizer passed to fit",
+        ),
+        (
+            {"scheduler": lambda opt: LRS.ReduceLROnPlateau(opt), "scheduler_step": "batch"},
+            "use scheduler_step='epoch'",
+        ),
+        (
+            {"scheduler": lambda opt: LRS.ReduceLROnPlateau(opt), "scheduler_monitor": "val_loss"},
+            "scheduler_monitor must be one of",
+        ),
         ({"scheduler_monitor": "train_loss"}, "only used with ReduceLROnPlateau"),
         ({"early_stopping": EarlyStopping(patience=2)}, "early_stopping.monitor must be one of"),
-        ({"early_stopping": EarlyStopping(patience=2, monitor="val_acc"), "val_loader": loader(blobs(20))},
-         "early_stopping.monitor must be one of"),
+        (
+            {"early_stopping": EarlyStopping(patience=2, monitor="val_acc"), "val_loader": loader(blobs(20))},
+            "early_stopping.monitor must be one of",
+        ),
         ({"clip_grad_norm": 0.0}, "clip_grad_norm must be a finite number > 0"),
         ({"metrics": {"loss": accuracy}}, "'loss' is reserved"),
         ({"metrics": {"my acc": accuracy}}, "metric names must be identifiers"),

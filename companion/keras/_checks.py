@@ -68,4 +68,4 @@ def static_shape(x: Any) -> tuple[int | None, ...]:
 
 def shapes_agree(a: tuple[int | None, ...], b: tuple[int | None, ...]) -> bool:
     """Whether two static shapes can be equal (a ``None`` dimension matches anything)."""
-    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b, strict=True))

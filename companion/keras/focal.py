@@ -209,6 +209,6 @@ class BinaryFocalLoss(keras.losses.Loss):
         return binary_focal_loss(y_true, y_pred, self.alpha, self.gamma, self.from_logits)
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
+        config: dict[str, Any] = super().get_config()
         config.update({"alpha": self.alpha, "gamma": self.gamma, "from_logits": self.from_logits})
         return config

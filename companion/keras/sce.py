@@ -182,6 +182,6 @@ class SymmetricCrossEntropy(keras.losses.Loss):
         return symmetric_cross_entropy(y_true, y_pred, self.alpha, self.beta, self.A, self.from_logits)
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
+        config: dict[str, Any] = super().get_config()
         config.update({"alpha": self.alpha, "beta": self.beta, "A": self.A, "from_logits": self.from_logits})
         return config

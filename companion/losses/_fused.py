@@ -147,12 +147,12 @@ def binary_focal_terms(
         positive = x >= 0
         s_c = torch.where(positive, inv, e * inv)
         sbar_c = torch.where(positive, e * inv, inv)
-        sp_neg = torch.relu(-x) + log1p_e   # -log s
-        sp_pos = torch.relu(x) + log1p_e    # -log s̄
+        sp_neg = torch.relu(-x) + log1p_e  # -log s
+        sp_pos = torch.relu(x) + log1p_e  # -log s̄
     else:
         nx = -x
-        sp_neg = F.softplus(nx)   # -log s
-        sp_pos = F.softplus(x)    # -log s̄
+        sp_neg = F.softplus(nx)  # -log s
+        sp_pos = F.softplus(x)  # -log s̄
     ce = torch.lerp(sp_pos, sp_neg, y)
     if alpha is not None:
         alpha_t = torch.mul(y, 2 * alpha - 1).add_(1 - alpha) if inplace else y * (2 * alpha - 1) + (1 - alpha)
@@ -162,13 +162,13 @@ def binary_focal_terms(
     if compact:
         neg_sbar, s = -sbar_c, s_c
     else:
-        neg_sbar = neg(nx.sigmoid_() if inplace else torch.sigmoid(nx))   # -s̄
-        s = neg(sp_neg).exp_() if inplace else torch.exp(-sp_neg)          # s
-    n = torch.lerp(s, neg_sbar, y)                                    # s - y
+        neg_sbar = neg(nx.sigmoid_() if inplace else torch.sigmoid(nx))  # -s̄
+        s = neg(sp_neg).exp_() if inplace else torch.exp(-sp_neg)  # s
+    n = torch.lerp(s, neg_sbar, y)  # s - y
     if gamma == 0:
         loss, grad = ce, n
     else:
-        b = mul(mul(s, neg_sbar), ce)                                 # -s s̄ ce
+        b = mul(mul(s, neg_sbar), ce)  # -s s̄ ce
         if gamma == 2:
             m = n * n
             loss = mul(ce, m)
@@ -223,7 +223,7 @@ class _BinaryFocal(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         x: torch.Tensor, y: torch.Tensor, alpha: float | None, gamma: float, reduction: str, want_grad: bool
     ) -> tuple[torch.Tensor, torch.Tensor]:
         compiling = torch.compiler.is_compiling()
@@ -264,12 +264,11 @@ class _BinaryFocal(torch.autograd.Function):
         return dx, dy, None, None, None, None
 
 
-def binary_focal(
-    x: torch.Tensor, y: torch.Tensor, alpha: float | None, gamma: float, reduction: str
-) -> torch.Tensor:
+def binary_focal(x: torch.Tensor, y: torch.Tensor, alpha: float | None, gamma: float, reduction: str) -> torch.Tensor:
     """The reduced binary focal loss through its fused autograd function (arguments already checked)."""
     want_grad = x.requires_grad and torch.is_grad_enabled()
-    return _BinaryFocal.apply(x, y, alpha, gamma, reduction, want_grad)[0]
+    loss: torch.Tensor = _BinaryFocal.apply(x, y, alpha, gamma, reduction, want_grad)[0]
+    return loss
 
 
 def probs_focal_terms(
@@ -316,8 +315,13 @@ class _ProbsFocal(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(  # type: ignore[override]
-        p: torch.Tensor, y: torch.Tensor, alpha: float | None, gamma: float, eps: float, reduction: str,
+    def forward(
+        p: torch.Tensor,
+        y: torch.Tensor,
+        alpha: float | None,
+        gamma: float,
+        eps: float,
+        reduction: str,
         want_grad: bool,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         loss, grad = probs_focal_terms(p, y, alpha, gamma, eps, want_grad)
@@ -361,7 +365,8 @@ def probs_focal(
 ) -> torch.Tensor:
     """The reduced focal loss of probabilities through its fused autograd function (arguments already checked)."""
     want_grad = p.requires_grad and torch.is_grad_enabled()
-    return _ProbsFocal.apply(p, y, alpha, gamma, eps, reduction, want_grad)[0]
+    loss: torch.Tensor = _ProbsFocal.apply(p, y, alpha, gamma, eps, reduction, want_grad)[0]
+    return loss
 
 
 # ---------------------------------------------------------------------------
@@ -409,8 +414,9 @@ def softmax_row_terms(
     softmax with the target entry zeroed, so it keeps full relative accuracy when :math:`p_t`
     rounds to 1; :math:`\log p_t = \operatorname{log1p}(-q)` where :math:`q < 1/2`, and
     :math:`x_t - \max_k x_k + \log \max_k p_k` elsewhere (exact and finite even where
-    :math:`p_t` underflows, with no log-softmax pass: the largest probability is at least 1/C). The gradient :math:`w\,(p - e_t)` is built in the softmax's
-    own buffer (the target entry set to :math:`-w\,q`): one logits-sized buffer in all.
+    :math:`p_t` underflows, with no log-softmax pass: the largest probability is at least 1/C).
+    The gradient :math:`w\,(p - e_t)` is built in the softmax's own buffer (the target entry
+    set to :math:`-w\,q`): one logits-sized buffer in all.
     ``weight`` (per position, or ``None``) multiplies loss and gradient; a weight of 0 drops a
     position (``ignore_index``).
     """
@@ -443,7 +449,7 @@ class _SoftmaxRows(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         x: torch.Tensor,
         t: torch.Tensor,
         weight: torch.Tensor | None,
@@ -492,4 +498,5 @@ def softmax_rows(
 ) -> torch.Tensor:
     """Per-position loss (float32 for half-precision input) through the fused autograd function."""
     want_grad = x.requires_grad and torch.is_grad_enabled()
-    return _SoftmaxRows.apply(x, t, weight, rule, params, want_grad)[0]
+    loss: torch.Tensor = _SoftmaxRows.apply(x, t, weight, rule, params, want_grad)[0]
+    return loss

@@ -99,7 +99,7 @@ class _LogCosh(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         x: torch.Tensor, y: torch.Tensor | None, reduction: str, want_grad: bool
     ) -> tuple[torch.Tensor, torch.Tensor]:
         dtype = compute_dtype(x.dtype)
@@ -145,7 +145,8 @@ class _LogCosh(torch.autograd.Function):
 
 def _apply(x: torch.Tensor, y: torch.Tensor | None, reduction: str) -> torch.Tensor:
     want_grad = torch.is_grad_enabled() and (x.requires_grad or (y is not None and y.requires_grad))
-    return _LogCosh.apply(x, y, reduction, want_grad)[0]
+    loss: torch.Tensor = _LogCosh.apply(x, y, reduction, want_grad)[0]
+    return loss
 
 
 def log_cosh(x: torch.Tensor) -> torch.Tensor:

@@ -26,7 +26,7 @@ same ``output``, ``loss``, ``log_prob`` and ``predict`` by hand.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import torch
 
@@ -50,7 +50,7 @@ class ASMOutput(NamedTuple):
     loss: torch.Tensor
 
 
-def adaptive_parameters(module: torch.nn.Module) -> dict[str, Any]:
+def adaptive_parameters(module: torch.nn.AdaptiveLogSoftmaxWithLoss) -> dict[str, Any]:
     """The weights of an ``nn.AdaptiveLogSoftmaxWithLoss``, as keyword arguments for this module's functions.
 
     Returns ``head_weight`` (``(c_0 + K, D)``), ``head_bias`` (or ``None``),
@@ -65,10 +65,14 @@ def adaptive_parameters(module: torch.nn.Module) -> dict[str, Any]:
     >>> tuple(w["head_weight"].shape), [tuple(p.shape) + tuple(o.shape) for p, o in w["tail_weights"]], w["cutoffs"]
     ((6, 16), [(8, 16, 4, 8), (4, 16, 2, 4)], [4, 8, 10])
     """
+    tails = []
+    for cluster in module.tail:  # each an nn.Sequential(projection, output) of nn.Linear layers
+        proj, out = (cast(torch.nn.Linear, layer) for layer in cast(torch.nn.Sequential, cluster))
+        tails.append((proj.weight, out.weight))
     return {
         "head_weight": module.head.weight,
         "head_bias": module.head.bias,
-        "tail_weights": [(proj.weight, out.weight) for proj, out in module.tail],
+        "tail_weights": tails,
         "cutoffs": list(module.cutoffs),
     }
 
@@ -98,7 +102,9 @@ def _check(
         )
     for k, (proj, out) in enumerate(tail_weights):
         if proj.shape[1] != input.shape[-1] or out.shape != (ends[k + 1] - ends[k], proj.shape[0]):
-            raise ValueError(f"tail_weights[{k}] do not fit input size {input.shape[-1]} and cluster {ends[k]}..{ends[k + 1]}")
+            raise ValueError(
+                f"tail_weights[{k}] do not fit input size {input.shape[-1]} and cluster {ends[k]}..{ends[k + 1]}"
+            )
     return ends
 
 
@@ -162,13 +168,15 @@ def adaptive_log_softmax_with_loss(
             f"{tuple(target.shape)} and input {tuple(input.shape)}"
         )
     if target.numel() and (target.min() < 0 or target.max() >= ends[-1]):
-        raise ValueError(f"target values must be in [0, {ends[-1] - 1}], got [{int(target.min())}, {int(target.max())}]")
+        raise ValueError(
+            f"target values must be in [0, {ends[-1] - 1}], got [{int(target.min())}, {int(target.max())}]"
+        )
     unbatched = input.dim() == 1
     x, y = (input.unsqueeze(0), target.reshape(1)) if unbatched else (input, target)
 
     shortlist = ends[0]
-    head_lp = _head_log_prob(x, head_weight, head_bias)      # (N, c_0 + K)
-    head_index = y.clone()                                    # which head entry each row needs
+    head_lp = _head_log_prob(x, head_weight, head_bias)  # (N, c_0 + K)
+    head_index = y.clone()  # which head entry each row needs
     tail_part = torch.zeros(y.shape, dtype=head_lp.dtype, device=head_lp.device)
     for k, (proj, out) in enumerate(tail_weights):
         low, high = ends[k], ends[k + 1]
@@ -176,7 +184,7 @@ def adaptive_log_softmax_with_loss(
         if rows.numel() == 0:
             continue
         head_index[rows] = shortlist + k
-        tail_lp = _log_softmax(x[rows] @ proj.T @ out.T)      # only this cluster's rows
+        tail_lp = _log_softmax(x[rows] @ proj.T @ out.T)  # only this cluster's rows
         tail_part = tail_part.index_put((rows,), tail_lp.gather(1, (y[rows] - low)[:, None])[:, 0])
     output = head_lp.gather(1, head_index[:, None])[:, 0] + tail_part
     loss = -output.mean()

@@ -109,7 +109,9 @@ def _class_indices(target: torch.Tensor, x: torch.Tensor, ignore_index: int) -> 
         raise TypeError(f"class-index target must be an integer tensor, got dtype {target.dtype}")
     expected = (x.shape[0], *x.shape[2:])
     if tuple(target.shape) != expected:
-        raise ValueError(f"target must have shape {expected} for input of shape {tuple(x.shape)}, got {tuple(target.shape)}")
+        raise ValueError(
+            f"target must have shape {expected} for input of shape {tuple(x.shape)}, got {tuple(target.shape)}"
+        )
     target = target.long()
     keep = target != ignore_index
     n_classes = x.shape[1]
@@ -127,9 +129,7 @@ def _pick(log_p: torch.Tensor, safe: torch.Tensor) -> torch.Tensor:
     return log_p.gather(1, safe.unsqueeze(1)).squeeze(1)
 
 
-def _finish(
-    loss: torch.Tensor, divisor: torch.Tensor | int, reduction: str, unbatched: bool
-) -> torch.Tensor:
+def _finish(loss: torch.Tensor, divisor: torch.Tensor | int, reduction: str, unbatched: bool) -> torch.Tensor:
     """'sum' adds, 'mean' divides the sum by ``divisor``, 'none' returns per-position losses."""
     if reduction == "sum":
         return loss.sum()
@@ -302,8 +302,8 @@ def cross_entropy(
     safe, keep = _class_indices(target.unsqueeze(0) if unbatched else target, x, ignore_index)
     zero = torch.zeros((), dtype=x.dtype, device=x.device)
     w_y = torch.where(keep, w[safe], zero)
-    picked = -w_y * _pick(log_p, safe)                # the weighted NLL of the target class
-    spread = -(w_c * log_p).sum(dim=1)                # the same for every class, summed
+    picked = -w_y * _pick(log_p, safe)  # the weighted NLL of the target class
+    spread = -(w_c * log_p).sum(dim=1)  # the same for every class, summed
     picked = torch.where(keep, picked, zero)
     spread = torch.where(keep, spread, zero)
     if reduction == "mean":  # each term over the target weights: 0/0 = NaN when they sum to 0, as in torch

@@ -72,7 +72,7 @@ def ctc_alpha(log_probs: torch.Tensor, target: torch.Tensor, blank: int = 0) -> 
     """
     ext = extended_targets(target.to(log_probs.device), blank)
     length = ext.numel()
-    emit = log_probs[:, ext]                       # (T, 2S+1): log y_t(l'_s)
+    emit = log_probs[:, ext]  # (T, 2S+1): log y_t(l'_s)
     neg_inf = torch.tensor(float("-inf"), dtype=log_probs.dtype, device=log_probs.device)
     # a skip from s-2 to s is allowed unless l'_s == l'_{s-2} (blanks, or two equal labels)
     can_skip = torch.zeros(length, dtype=torch.bool, device=log_probs.device)
@@ -83,9 +83,9 @@ def ctc_alpha(log_probs: torch.Tensor, target: torch.Tensor, blank: int = 0) -> 
     rows = [first]
     for t in range(1, log_probs.shape[0]):
         prev = rows[-1]
-        stay = prev                                                 # from s
-        step = torch.cat([neg_inf.reshape(1), prev[:-1]])           # from s - 1
-        skip = torch.cat([neg_inf.expand(2), prev[:-2]])[:length]   # from s - 2
+        stay = prev  # from s
+        step = torch.cat([neg_inf.reshape(1), prev[:-1]])  # from s - 1
+        skip = torch.cat([neg_inf.expand(2), prev[:-2]])[:length]  # from s - 2
         skip = torch.where(can_skip, skip, neg_inf)
         rows.append(torch.logsumexp(torch.stack([stay, step, skip]), dim=0) + emit[t])
     return torch.stack(rows)

@@ -36,16 +36,16 @@ def _row_losses(
     n_classes = logits.shape[1]
     log_p = logits - torch.logsumexp(logits, dim=1, keepdim=True)
     w = torch.ones(n_classes, dtype=log_p.dtype, device=log_p.device) if weight is None else weight.to(log_p.dtype)
-    w_c = w.reshape(1, n_classes, *([1] * (logits.dim() - 2)))       # broadcast over (n, C, *d)
+    w_c = w.reshape(1, n_classes, *([1] * (logits.dim() - 2)))  # broadcast over (n, C, *d)
     eps = label_smoothing
     if probabilities:
         q = target * (1 - eps) + eps / n_classes
         loss = -(w_c * q * log_p).sum(dim=1)
-        return loss, torch.ones_like(loss)                             # 'mean' divides by positions
+        return loss, torch.ones_like(loss)  # 'mean' divides by positions
     keep = target != ignore_index
     y = torch.where(keep, target, torch.zeros_like(target))
-    nll = -w[y] * log_p.gather(1, y.unsqueeze(1)).squeeze(1)         # -w_y log p_y
-    smooth = -(w_c * log_p).sum(dim=1)                                # -sum_c w_c log p_c
+    nll = -w[y] * log_p.gather(1, y.unsqueeze(1)).squeeze(1)  # -w_y log p_y
+    smooth = -(w_c * log_p).sum(dim=1)  # -sum_c w_c log p_c
     loss = (1 - eps) * nll + (eps / n_classes) * smooth
     zero = torch.zeros_like(loss)
     return torch.where(keep, loss, zero), torch.where(keep, w[y], zero)
@@ -121,9 +121,7 @@ def linear_cross_entropy(
     if input.dim() not in (1, 2):
         raise ValueError(f"input must have shape (N, D) or (D,), got {tuple(input.shape)}")
     if linear_weight.dim() < 2 or linear_weight.shape[-1] != input.shape[-1]:
-        raise ValueError(
-            f"linear_weight must have shape (C, ..., {input.shape[-1]}), got {tuple(linear_weight.shape)}"
-        )
+        raise ValueError(f"linear_weight must have shape (C, ..., {input.shape[-1]}), got {tuple(linear_weight.shape)}")
     n_classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
     if out_features and input.dim() == 1:
         raise ValueError("a K-dimensional linear_weight needs batched input (N, D)")
@@ -146,13 +144,13 @@ def linear_cross_entropy(
     y = target.unsqueeze(0) if unbatched else target
     ignore = -100 if ignore_index is None else ignore_index
 
-    W = linear_weight.reshape(-1, x.shape[1])                   # (C * prod(d), D)
+    W = linear_weight.reshape(-1, x.shape[1])  # (C * prod(d), D)
     b = None if linear_bias is None else linear_bias.reshape(-1)
     chunk = getattr(options, "batch_chunk_size", None) or max(x.shape[0], 1)
     losses, norms = [], []
     for start in range(0, max(x.shape[0], 1), chunk):
         rows = slice(start, start + chunk)
-        logits = x[rows] @ W.T                                 # only this chunk's logits exist
+        logits = x[rows] @ W.T  # only this chunk's logits exist
         if b is not None:
             logits = logits + b
         logits = logits.reshape(-1, *logits_shape[1:])
@@ -166,4 +164,3 @@ def linear_cross_entropy(
     if reduction == "sum":
         return loss.sum()
     return loss[0] if unbatched else loss
-

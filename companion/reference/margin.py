@@ -244,15 +244,16 @@ def multilabel_margin_loss(
         raise ValueError(f"input must have shape (C,) or (N, C), got {tuple(input.shape)}")
     n_classes = input.shape[-1]
     if target.numel() and (target.min() < -1 or target.max() >= n_classes):
-        raise ValueError(f"target values must be in [-1, {n_classes}), got values in "
-                         f"[{int(target.min())}, {int(target.max())}]")
-    x = input.reshape(-1, n_classes)                      # (N, C)
+        raise ValueError(
+            f"target values must be in [-1, {n_classes}), got values in [{int(target.min())}, {int(target.max())}]"
+        )
+    x = input.reshape(-1, n_classes)  # (N, C)
     y = target.reshape(-1, n_classes)
     listed = torch.cumprod((y != -1).long(), dim=1).bool()  # positions before the first -1
-    index = torch.where(listed, y, torch.zeros_like(y))     # -1 padding -> a harmless 0
+    index = torch.where(listed, y, torch.zeros_like(y))  # -1 padding -> a harmless 0
     # class c is a target of sample n if it is listed at some valid position
     is_target = ((index[:, :, None] == torch.arange(n_classes, device=x.device)) & listed[:, :, None]).any(dim=1)
-    x_target = x.gather(1, index)                          # x_j for each listed position
+    x_target = x.gather(1, index)  # x_j for each listed position
     hinge = torch.clamp(1 - (x_target[:, :, None] - x[:, None, :]), min=0)  # (N, positions, C)
     mask = listed[:, :, None] & ~is_target[:, None, :]
     loss = (hinge * mask).sum(dim=(1, 2)) / n_classes
@@ -302,8 +303,8 @@ def multi_margin_loss(
         raise ValueError(f"target values must be class indices in [0, {n_classes})")
     x = input.reshape(-1, n_classes)
     y = target.reshape(-1, 1)
-    x_y = x.gather(1, y)                                       # (N, 1)
-    hinge = torch.clamp(margin - x_y + x, min=0) ** p          # (N, C)
+    x_y = x.gather(1, y)  # (N, 1)
+    hinge = torch.clamp(margin - x_y + x, min=0) ** p  # (N, C)
     if weight is not None:
         check_tensor(weight, "weight")
         if weight.shape != (n_classes,):

@@ -42,11 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("notebooks", help="print the notebooks listed in _toc.yml, one per line")
     run = sub.add_parser("execute", help="re-run notebooks in place (default: every notebook in the toc)")
     run.add_argument("paths", nargs="*", type=Path)
-    for name, text in (("site-config", "write the configuration the site is built with"),
-                       ("build", "write the configuration and build the site unless nothing changed")):
+    for name, text in (
+        ("site-config", "write the configuration the site is built with"),
+        ("build", "write the configuration and build the site unless nothing changed"),
+    ):
         conf = sub.add_parser(name, help=text)
-        conf.add_argument("--repository", default=None,
-                          help="the book's GitHub/GitLab address (default: git's remote 'origin', if it is one)")
+        conf.add_argument(
+            "--repository",
+            default=None,
+            help="the book's GitHub/GitLab address (default: git's remote 'origin', if it is one)",
+        )
         conf.add_argument("--branch", default="main")
         conf.add_argument("--output", type=Path, required=name == "site-config", default=SITE_CONFIG)
     args = parser.parse_args(argv)

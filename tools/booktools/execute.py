@@ -32,7 +32,6 @@ def execute_notebook(path: Path, timeout: int = 900) -> float:
     return elapsed
 
 
-
 def execute_all(paths: Iterable[Path]) -> int:
     """Execute each notebook, report its time and any lint problem; the number that failed."""
     failed = 0

@@ -27,8 +27,19 @@ class _ResourceParser(HTMLParser):
         ("track", "src"),
     }
     # <link rel=...> kinds that are fetched or connected to on load
-    _LINK_RELS = {"stylesheet", "preload", "modulepreload", "icon", "shortcut", "apple-touch-icon",
-                  "manifest", "prefetch", "preconnect", "dns-prefetch", "mask-icon"}
+    _LINK_RELS = {
+        "stylesheet",
+        "preload",
+        "modulepreload",
+        "icon",
+        "shortcut",
+        "apple-touch-icon",
+        "manifest",
+        "prefetch",
+        "preconnect",
+        "dns-prefetch",
+        "mask-icon",
+    }
 
     def __init__(self) -> None:
         super().__init__()
@@ -89,5 +100,3 @@ def site_problems(site: Path) -> list[str]:
             if is_external(url):
                 problems.append(f"{sheet.relative_to(site)} loads {url}")
     return problems
-
-

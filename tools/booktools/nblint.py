@@ -159,5 +159,3 @@ def _coalesce_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         else:
             merged.append(out)
     return merged
-
-

@@ -46,8 +46,9 @@ def repository_url(remote: str) -> str | None:
 def git_remote(root: Path = ROOT) -> str:
     """The URL of git's remote ``origin`` in ``root``, or ``""`` when there is none."""
     try:
-        done = subprocess.run(["git", "config", "--get", "remote.origin.url"], cwd=root,
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["git", "config", "--get", "remote.origin.url"], cwd=root, capture_output=True, text=True, check=False
+        )
     except OSError:
         return ""
     return done.stdout.strip()
@@ -106,8 +107,14 @@ def fingerprint(config_file: Path, root: Path = ROOT) -> str:
     return digest.hexdigest()
 
 
-def build_site(config_file: Path, output: Path | None = None, *, root: Path = ROOT, quiet: bool = False,
-               jupyter_book: Path | None = None) -> tuple[bool, str]:
+def build_site(
+    config_file: Path,
+    output: Path | None = None,
+    *,
+    root: Path = ROOT,
+    quiet: bool = False,
+    jupyter_book: Path | None = None,
+) -> tuple[bool, str]:
     """Build the site with ``config_file`` into ``output/_build/html`` (default: the repository's).
 
     Warnings fail the build. Returns ``(built, log)``: ``built`` is ``False`` when the site
@@ -123,8 +130,18 @@ def build_site(config_file: Path, output: Path | None = None, *, root: Path = RO
         return False, ""
     stamp.unlink(missing_ok=True)
     exe = jupyter_book or Path(sys.executable).with_name("jupyter-book")
-    command = [str(exe), "build", str(root), "--config", str(config_file), "--builder", "html",
-               "-W", "-n", "--keep-going"]
+    command = [
+        str(exe),
+        "build",
+        str(root),
+        "--config",
+        str(config_file),
+        "--builder",
+        "html",
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
     if output is not None:
         command += ["--path-output", str(output)]
     if quiet:
