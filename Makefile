@@ -3,7 +3,8 @@
 #
 #   make book        build the static site into _build/html (warnings fail the build;
 #                    REPOSITORY=https://github.com/owner/name adds the launch buttons)
-#   make test        package tests, doctests, book checks and strict nbval on every notebook
+#   make test        package tests, doctests, static checks, book checks and strict nbval on every notebook
+#   make test-gpu    the same suite on a CUDA GPU, from its own environment (.venv-gpu)
 #   make notebooks   re-execute every notebook in place, refreshing its stored outputs
 #   make bench       time companion's losses against the formulas and libraries people use,
 #                    writing book/bench/ (results.json, speed.png) for the appendix page
@@ -18,7 +19,7 @@ MATHJAX   := _vendor/mathjax/tex-mml-chtml.js
 CHROMIUM  ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: book test notebooks bench env clean
+.PHONY: book test test-gpu notebooks bench env clean
 
 env: $(STAMP)
 
@@ -66,6 +67,30 @@ endif
 
 test: $(STAMP) $(MATHJAX) $(CHROMIUM)
 	PY=$(PY) CHROMIUM=$(CHROMIUM) BOOK_ARGS="$(BOOK_ARGS)" PORTABLE_ENV="$(PORTABLE_ENV)" \
+	    PYTEST_ARGS="$(PYTEST_ARGS)" tools/run-tests.sh
+
+# The same suite on a GPU: a separate environment, .venv-gpu, with the CUDA build of the locked
+# torch version (PyPI's Linux wheel; TORCH_INDEX=https://download.pytorch.org/whl/cu128 or another
+# index picks a different CUDA release) and everything else from the lock; then every test,
+# doctest and notebook computes on COMPANION_DEVICE=cuda. The AVX2 pass is a CPU matter and is
+# left out. See "On a GPU" in the README.
+GPU_VENV    := .venv-gpu
+GPU_PY      := $(GPU_VENV)/bin/python
+GPU_STAMP   := $(GPU_VENV)/.installed
+TORCH_PIN   := $(shell grep -E '^torch==' requirements/lock.txt)
+TORCH_INDEX ?= https://pypi.org/simple
+
+$(GPU_STAMP): requirements/lock.txt pyproject.toml
+	test -x $(GPU_PY) || $(PYTHON) -m venv $(GPU_VENV)
+	grep -v -E '^torch==' requirements/lock.txt > $(GPU_VENV)/lock-without-torch.txt
+	$(GPU_PY) -m pip install --quiet --disable-pip-version-check --index-url $(TORCH_INDEX) "$(TORCH_PIN)"
+	$(GPU_PY) -m pip install --quiet --disable-pip-version-check -r $(GPU_VENV)/lock-without-torch.txt
+	$(GPU_PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(GPU_PY) -c "import sys, torch; sys.exit(0 if torch.version.cuda else 'torch in $(GPU_VENV) is not a CUDA build')"
+	touch $@
+
+test-gpu: $(GPU_STAMP) $(MATHJAX) $(CHROMIUM)
+	PY=$(GPU_PY) COMPANION_DEVICE=cuda CHROMIUM=$(CHROMIUM) BOOK_ARGS="$(BOOK_ARGS)" PORTABLE_ENV= \
 	    PYTEST_ARGS="$(PYTEST_ARGS)" tools/run-tests.sh
 
 notebooks: $(STAMP)

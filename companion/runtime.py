@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-__all__ = ["DEVICE_ENV", "Captured", "device", "quiet", "setup"]
+__all__ = ["DEVICE_ENV", "NONDETERMINISTIC_ON_CUDA", "Captured", "device", "quiet", "setup"]
 
 #: Environment variable that overrides the device chosen by :func:`device`.
 DEVICE_ENV = "COMPANION_DEVICE"
@@ -30,6 +30,25 @@ _QUIET_ENV = {
     "TF_ENABLE_ONEDNN_OPTS": "0",
     "TQDM_DISABLE": "1",  # tqdm reads TQDM_* once, when it is first imported
     "CUBLAS_WORKSPACE_CONFIG": ":4096:8",  # required by deterministic cuBLAS
+}
+
+#: The operations the book runs that torch documents as having no deterministic CUDA kernel
+#: (``torch.use_deterministic_algorithms`` raises for them unless ``warn_only=True``), each with
+#: where the book meets it and how it handles it. On a CPU every one of them is deterministic.
+#: The README lists the same table; ``tests/test_gpu_readiness.py`` checks both against the
+#: notebooks' code and torch's own list.
+NONDETERMINISTIC_ON_CUDA: dict[str, tuple[str, str]] = {
+    "torch.nn.CTCLoss": (
+        "the backward pass of ctc_loss (loss catalogue I and II, companion.reference.ctc_loss)",
+        "setup() keeps warn_only=True: the gradient is summed with atomic adds, so its last float32 "
+        "bits may change from run to run, far below the 4 printed decimals; the value itself is deterministic",
+    ),
+    "torch.nn.NLLLoss": (
+        "nll_loss and cross_entropy over inputs with extra dimensions (N, C, d1, ...) and reduction "
+        "'mean' or 'sum' (the entropy chapter, loss catalogue I and the references' tests of every shape)",
+        "setup() keeps warn_only=True: the reduction uses atomic adds, so the sum's last float32 bits "
+        "may vary, far below the printed precision; (N, C) inputs, the book's common case, are deterministic",
+    ),
 }
 
 # torch warns (once per op) when an op has no deterministic implementation and
@@ -131,9 +150,7 @@ def device() -> torch.device:
         if not torch.cuda.is_available():
             raise ValueError(f"{DEVICE_ENV}={wanted!r} asks for CUDA, but torch sees no CUDA device")
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(
-                f"{DEVICE_ENV}={wanted!r}: this machine has {torch.cuda.device_count()} CUDA device(s)"
-            )
+            raise ValueError(f"{DEVICE_ENV}={wanted!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
     return dev
 
 

@@ -103,8 +103,8 @@ def test_sigmoid_focal_matches_the_float64_formula(xs, ys, hard, alpha, gamma) -
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 @pytest.mark.parametrize("gamma", GAMMAS)
 @pytest.mark.parametrize("y", [0.0, 1.0, 0.25])
-def test_sigmoid_focal_is_accurate_and_finite_at_extreme_logits(dtype, gamma, y) -> None:
-    x = torch.tensor(LOGITS, dtype=dtype, requires_grad=True)
+def test_sigmoid_focal_is_accurate_and_finite_at_extreme_logits(dtype, gamma, y, device) -> None:
+    x = torch.tensor(LOGITS, dtype=dtype, device=device, requires_grad=True)
     target = torch.full_like(x, y)
     loss = sigmoid_focal_loss(x, target, alpha=0.25, gamma=gamma, reduction="none")
     loss.sum().backward()
@@ -117,9 +117,9 @@ def test_sigmoid_focal_is_accurate_and_finite_at_extreme_logits(dtype, gamma, y)
     grad = torch.tensor(
         [float(mpmath.diff(lambda s: _mp_sigmoid_focal(s, yv, 0.25, gamma), v)) for v in xs], dtype=torch.float64
     )
-    torch.testing.assert_close(loss.double(), ref, rtol=RTOL[dtype], atol=ATOL)
+    torch.testing.assert_close(loss.double().cpu(), ref, rtol=RTOL[dtype], atol=ATOL)
     # the gradient goes through float32 arithmetic whatever the input dtype
-    torch.testing.assert_close(x.grad.double(), grad.to(dtype).double(), rtol=2 * RTOL[dtype], atol=ATOL)
+    torch.testing.assert_close(x.grad.double().cpu(), grad.to(dtype).double(), rtol=2 * RTOL[dtype], atol=ATOL)
 
 
 def test_naive_formula_gives_nan_gradient_where_companion_does_not() -> None:
@@ -279,17 +279,19 @@ def test_softmax_focal_matches_the_float64_formula(n, c, gamma, weighted, seed) 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 @pytest.mark.parametrize("gamma", GAMMAS)
-def test_softmax_focal_is_accurate_and_finite_at_extreme_logits(dtype, gamma) -> None:
+def test_softmax_focal_is_accurate_and_finite_at_extreme_logits(dtype, gamma, device) -> None:
     rows = [[v, 0.0, -v] for v in LOGITS]
-    x = torch.tensor(rows + rows, dtype=dtype, requires_grad=True)
-    t = torch.tensor([0] * len(rows) + [2] * len(rows))
+    x = torch.tensor(rows + rows, dtype=dtype, device=device, requires_grad=True)
+    t = torch.tensor([0] * len(rows) + [2] * len(rows), device=device)
     loss = softmax_focal_loss(x, t, gamma=gamma, reduction="none")
     loss.sum().backward()
     assert loss.dtype == dtype
     assert torch.isfinite(loss).all() and torch.isfinite(x.grad).all()
     xs = x.detach().double().tolist()
-    ref = torch.tensor([float(_mp_softmax_focal(r, int(k), gamma)) for r, k in zip(xs, t)], dtype=torch.float64)
-    torch.testing.assert_close(loss.double(), ref, rtol=RTOL[dtype], atol=ATOL)
+    ref = torch.tensor(
+        [float(_mp_softmax_focal(r, int(k), gamma)) for r, k in zip(xs, t, strict=True)], dtype=torch.float64
+    )
+    torch.testing.assert_close(loss.double().cpu(), ref, rtol=RTOL[dtype], atol=ATOL)
 
     def partial(row: list[float], k: int, j: int) -> float:
         def f(s: mpmath.mpf) -> mpmath.mpf:
@@ -297,8 +299,10 @@ def test_softmax_focal_is_accurate_and_finite_at_extreme_logits(dtype, gamma) ->
 
         return float(mpmath.diff(f, row[j]))
 
-    grad = torch.tensor([[partial(r, int(k), j) for j in range(3)] for r, k in zip(xs, t)], dtype=torch.float64)
-    torch.testing.assert_close(x.grad.double(), grad.to(dtype).double(), rtol=2 * RTOL[dtype], atol=ATOL)
+    grad = torch.tensor(
+        [[partial(r, int(k), j) for j in range(3)] for r, k in zip(xs, t, strict=True)], dtype=torch.float64
+    )
+    torch.testing.assert_close(x.grad.double().cpu(), grad.to(dtype).double(), rtol=2 * RTOL[dtype], atol=ATOL)
 
 
 def test_softmax_focal_two_classes_is_the_sigmoid_focal_loss() -> None:

@@ -70,19 +70,21 @@ def test_sources_version_differs_by_its_probability_clamp() -> None:
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-def test_sce_is_accurate_and_finite_at_extreme_logits(dtype) -> None:
+def test_sce_is_accurate_and_finite_at_extreme_logits(dtype, device) -> None:
     rows = [[v, 0.0, -v] for v in LOGITS]
-    x = torch.tensor(rows * 3, dtype=dtype, requires_grad=True)
-    t = torch.tensor([0] * len(rows) + [1] * len(rows) + [2] * len(rows))
+    x = torch.tensor(rows * 3, dtype=dtype, device=device, requires_grad=True)
+    t = torch.tensor([0] * len(rows) + [1] * len(rows) + [2] * len(rows), device=device)
     loss = sce_loss(x, t, alpha=0.1, beta=1.0, reduction="none")
     loss.sum().backward()
     assert loss.dtype == dtype
     assert torch.isfinite(loss).all() and torch.isfinite(x.grad).all()
     xs = x.detach().double().tolist()
-    ref = torch.tensor([float(_mp_sce(r, int(k), 0.1, 1.0, A_OFFICIAL)) for r, k in zip(xs, t)], dtype=torch.float64)
+    ref = torch.tensor(
+        [float(_mp_sce(r, int(k), 0.1, 1.0, A_OFFICIAL)) for r, k in zip(xs, t, strict=True)], dtype=torch.float64
+    )
     # log p_y = x_y - logsumexp(x) is exact up to the float's resolution in absolute terms, like F.cross_entropy
     rtol = {torch.float32: 1e-5, torch.bfloat16: 2**-7}[dtype]
-    torch.testing.assert_close(loss.double(), ref, rtol=rtol, atol=1e-5)
+    torch.testing.assert_close(loss.double().cpu(), ref, rtol=rtol, atol=1e-5)
 
     def partial(row: list, k: int, j: int) -> float:
         def f(s: mpmath.mpf) -> mpmath.mpf:
@@ -90,8 +92,10 @@ def test_sce_is_accurate_and_finite_at_extreme_logits(dtype) -> None:
 
         return float(mpmath.diff(f, row[j]))
 
-    grad = torch.tensor([[partial(r, int(k), j) for j in range(3)] for r, k in zip(xs, t)], dtype=torch.float64)
-    torch.testing.assert_close(x.grad.double(), grad.to(dtype).double(), rtol=2 * rtol, atol=1e-6)
+    grad = torch.tensor(
+        [[partial(r, int(k), j) for j in range(3)] for r, k in zip(xs, t, strict=True)], dtype=torch.float64
+    )
+    torch.testing.assert_close(x.grad.double().cpu(), grad.to(dtype).double(), rtol=2 * rtol, atol=1e-6)
 
 
 def test_alpha_one_beta_zero_is_cross_entropy_with_all_its_shapes() -> None:
