@@ -35,6 +35,7 @@ __all__ = [
     "binary_focal_terms",
     "probs_focal",
     "probs_focal_terms",
+    "softmax_row_stats",
     "softmax_row_terms",
     "softmax_rows",
 ]
@@ -445,6 +446,49 @@ def softmax_row_terms(
     return loss, grad
 
 
+def _class_mask(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """``k == t`` over the class dimension of ``x`` ``(N, C, *d)``, as a broadcastable boolean tensor."""
+    classes = torch.arange(x.shape[1], device=x.device).view(1, -1, *([1] * (x.dim() - 2)))
+    return classes == t.unsqueeze(1)
+
+
+def softmax_row_stats(
+    x: torch.Tensor, t: torch.Tensor, weight: torch.Tensor | None, rule: str, params: tuple[float, ...]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""The loss per position and the row statistics its gradient needs, in a form a compiler fuses.
+
+    The same quantities as :func:`softmax_row_terms`, from row reductions alone: with
+    :math:`m = \max_k x_k`, :math:`S = \sum_k e^{x_k - m}` and the target's share left out,
+    :math:`q = \sum_{k \ne t} e^{x_k - m} / S`, :math:`\log p_t = \operatorname{log1p}(-q)` where
+    :math:`q < 1/2`, else :math:`x_t - m - \log S`. Under ``torch.compile`` every term is a
+    masked sum in the same loop over the logits (no scatter, no softmax buffer), and the
+    gradient :math:`w\,(p - e_t)` is rebuilt in the backward pass from the logits and the four
+    per-position numbers returned, stacked: :math:`m`, :math:`S`, :math:`q`, :math:`w`.
+    """
+    cd = _compute_dtype(x)
+    xc = x.to(cd)
+    mask = _class_mask(x, t)
+    top = xc.amax(1, keepdim=True)
+    e = torch.exp(xc - top)
+    total = e.sum(1)
+    q = torch.where(mask, 0.0, e).sum(1) / total
+    log_pt_raw = torch.where(mask, xc, 0.0).sum(1) - top.squeeze(1) - torch.log(total)
+    small = q < 0.5
+    log_pt = torch.where(small, torch.log1p(-torch.where(small, q, 0.0)), log_pt_raw)
+    loss, w = _row_rule(rule, params, log_pt, q, torch.exp(log_pt))
+    if weight is not None:
+        loss, w = loss * weight, w * weight
+    return loss, torch.stack([top.squeeze(1), total, q, w])
+
+
+def _grad_from_row_stats(x: torch.Tensor, t: torch.Tensor, stats: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """``scale * w * (p - e_t)`` from the logits and the statistics of :func:`softmax_row_stats`."""
+    top, total, q, w = (v.unsqueeze(1) for v in stats.unbind(0))
+    p = torch.exp(x.to(stats.dtype) - top) / total
+    grad = (w * scale.unsqueeze(1)) * torch.where(_class_mask(x, t), -q, p)
+    return grad.to(x.dtype)
+
+
 class _SoftmaxRows(torch.autograd.Function):
     generate_vmap_rule = True
 
@@ -456,32 +500,44 @@ class _SoftmaxRows(torch.autograd.Function):
         rule: str,
         params: tuple[float, ...],
         want_grad: bool,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if torch.compiler.is_compiling():
+            # compiled: row statistics only; the backward pass rebuilds the gradient from the
+            # logits in one fused loop, as inductor does for F.cross_entropy
+            loss, stats = softmax_row_stats(x, t, weight, rule, params)
+            return loss, x.new_empty(0), stats
         # in-place scatter has no vmap batching rule: under vmap take the out-of-place path
         batched = torch._C._functorch.is_batchedtensor(x)
-        # compiled, the gradient is recomputed in the backward pass from the logits (one fused
-        # loop, as inductor does for F.cross_entropy) rather than stored by the forward pass
-        want_grad = want_grad and not torch.compiler.is_compiling()
         loss, grad = softmax_row_terms(x, t, weight, rule, params, want_grad, inplace=not batched)
         grad_out = grad.to(x.dtype) if grad is not None else x.new_empty(0)
-        return loss, grad_out
+        return loss, grad_out, x.new_empty(0)
 
     @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[torch.Tensor, torch.Tensor]) -> None:
+    def setup_context(
+        ctx: Any, inputs: tuple[Any, ...], output: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+    ) -> None:
         x, t, weight, rule, params, _ = inputs
-        ctx.mark_non_differentiable(output[1])
-        ctx.set_materialize_grads(False)  # no zero-filled gradient for the (non-differentiable) second output
-        keep_for_backward(ctx, (x, t, weight), output[1])
+        ctx.mark_non_differentiable(output[1], output[2])
+        ctx.set_materialize_grads(False)  # no zero-filled gradients for the (non-differentiable) other outputs
+        ctx.from_stats = output[2].numel() > 0
+        if ctx.from_stats:
+            ctx.in_place = False
+            ctx.save_for_backward(x, t, output[2])
+        else:
+            keep_for_backward(ctx, (x, t, weight), output[1])
         ctx.options = (rule, params)
 
     @staticmethod
-    def backward(ctx: Any, grad_loss: torch.Tensor, _unused: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        if grad_loss is None:  # no gradient reaches the loss (materialize_grads is off)
+    def backward(
+        ctx: Any, grad_loss: torch.Tensor, _grad: torch.Tensor, _stats: torch.Tensor
+    ) -> tuple[torch.Tensor | None, ...]:
+        if grad_loss is None or not ctx.needs_input_grad[0]:  # materialize_grads is off
             return (None,) * 6
+        if ctx.from_stats:
+            x, t, stats = ctx.saved_tensors
+            return _grad_from_row_stats(x, t, stats, grad_loss), None, None, None, None, None
         x, t, weight, local = restore(ctx)
         rule, params = ctx.options
-        if not ctx.needs_input_grad[0]:
-            return None, None, None, None, None, None
         if not reusable(ctx) or local.numel() != x.numel():
             _, fresh = softmax_row_terms(x, t, weight, rule, params, True, inplace=False)
             assert fresh is not None
