@@ -414,8 +414,8 @@ def softmax_row_terms(
     :math:`q = 1 - p_t` is the sum of the *other* classes' probabilities, taken from the
     softmax with the target entry zeroed, so it keeps full relative accuracy when :math:`p_t`
     rounds to 1; :math:`\log p_t = \operatorname{log1p}(-q)` where :math:`q < 1/2`, and
-    :math:`x_t - \max_k x_k + \log \max_k p_k` elsewhere (exact and finite even where
-    :math:`p_t` underflows, with no log-softmax pass: the largest probability is at least 1/C).
+    :math:`x_t - x_j + \log p_j` elsewhere, :math:`j` the most probable class (exact and finite
+    even where :math:`p_t` underflows, with no log-softmax pass: :math:`p_j \ge 1/C`).
     The gradient :math:`w\,(p - e_t)` is built in the softmax's own buffer (the target entry
     set to :math:`-w\,q`): one logits-sized buffer in all.
     ``weight`` (per position, or ``None``) multiplies loss and gradient; a weight of 0 drops a
@@ -424,11 +424,11 @@ def softmax_row_terms(
     cd = _compute_dtype(x)  # float32 for half-precision logits; no full-size copy is made
     idx = t.unsqueeze(1)
     p = torch.softmax(x, dim=1, dtype=cd)  # reads half-precision logits directly
-    # log p_t without a log-softmax pass: log p_t = x_t - max_k x_k + log(max_k p_k), since the
-    # largest probability is 1 / sum_k exp(x_k - max x) and is at least 1 / C (no underflow)
-    log_pt_raw = (
-        x.gather(1, idx).to(cd) - x.amax(1, keepdim=True).to(cd) + torch.log(p.amax(1, keepdim=True))
-    ).squeeze(1)
+    # log p_t without a log-softmax pass: p_t / p_j = exp(x_t - x_j) for any class j, so
+    # log p_t = x_t - x_j + log p_j; with j the most probable class, p_j >= 1/C never underflows,
+    # and one pass over p finds both p_j and j
+    p_top, top = p.max(1, keepdim=True)
+    log_pt_raw = (x.gather(1, idx).to(cd) - x.gather(1, top).to(cd) + torch.log(p_top)).squeeze(1)
     others = p.scatter_(1, idx, 0.0) if inplace else p.scatter(1, idx, 0.0)
     q = others.sum(1)
     small = q < 0.5
