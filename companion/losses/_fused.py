@@ -35,6 +35,8 @@ __all__ = [
     "binary_focal_terms",
     "probs_focal",
     "probs_focal_terms",
+    "scaled_row_gradient",
+    "softmax_row_parts",
     "softmax_row_stats",
     "softmax_row_terms",
     "softmax_rows",
@@ -421,6 +423,24 @@ def softmax_row_terms(
     ``weight`` (per position, or ``None``) multiplies loss and gradient; a weight of 0 drops a
     position (``ignore_index``).
     """
+    loss, others, w, q = softmax_row_parts(x, t, weight, rule, params, inplace)
+    if not want_grad:
+        return loss, None
+    return loss, scaled_row_gradient(others, t, w, q, inplace)
+
+
+def softmax_row_parts(
+    x: torch.Tensor,
+    t: torch.Tensor,
+    weight: torch.Tensor | None,
+    rule: str,
+    params: tuple[float, ...],
+    inplace: bool,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The loss per position and the parts of its gradient: ``p`` with the target entry zeroed, ``w`` and ``q``.
+
+    See :func:`softmax_row_terms`; with ``inplace=True`` the softmax buffer is the returned ``p``.
+    """
     cd = _compute_dtype(x)  # float32 for half-precision logits; no full-size copy is made
     idx = t.unsqueeze(1)
     p = torch.softmax(x, dim=1, dtype=cd)  # reads half-precision logits directly
@@ -436,14 +456,18 @@ def softmax_row_terms(
     loss, w = _row_rule(rule, params, log_pt, q, torch.exp(log_pt))
     if weight is not None:
         loss, w = loss * weight, w * weight
-    if not want_grad:
-        return loss, None
+    return loss, others, w, q
+
+
+def scaled_row_gradient(
+    others: torch.Tensor, t: torch.Tensor, w: torch.Tensor, q: torch.Tensor, inplace: bool
+) -> torch.Tensor:
+    """``w (p - e_t)`` from :func:`softmax_row_parts`: ``others`` times ``w``, the target entry set to ``-w q``."""
+    idx = t.unsqueeze(1)
     wq = (-(w * q)).unsqueeze(1)
     if inplace:
-        grad = others.mul_(w.unsqueeze(1)).scatter_(1, idx, wq)
-    else:
-        grad = (others * w.unsqueeze(1)).scatter(1, idx, wq)
-    return loss, grad
+        return others.mul_(w.unsqueeze(1)).scatter_(1, idx, wq)
+    return (others * w.unsqueeze(1)).scatter(1, idx, wq)
 
 
 def _class_mask(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -508,6 +532,11 @@ class _SoftmaxRows(torch.autograd.Function):
             return loss, x.new_empty(0), stats
         # in-place scatter has no vmap batching rule: under vmap take the out-of-place path
         batched = torch._C._functorch.is_batchedtensor(x)
+        if want_grad and not batched and _compute_dtype(x) == x.dtype:
+            # keep the gradient's parts and scale them once, in the backward pass, where the
+            # incoming gradient is known: one pass over the logits-sized buffer instead of two
+            loss, others, w, q = softmax_row_parts(x, t, weight, rule, params, inplace=True)
+            return loss, others, torch.stack([w, q])
         loss, grad = softmax_row_terms(x, t, weight, rule, params, want_grad, inplace=not batched)
         grad_out = grad.to(x.dtype) if grad is not None else x.new_empty(0)
         return loss, grad_out, x.new_empty(0)
@@ -519,12 +548,14 @@ class _SoftmaxRows(torch.autograd.Function):
         x, t, weight, rule, params, _ = inputs
         ctx.mark_non_differentiable(output[1], output[2])
         ctx.set_materialize_grads(False)  # no zero-filled gradients for the (non-differentiable) other outputs
-        ctx.from_stats = output[2].numel() > 0
+        ctx.from_stats = torch.compiler.is_compiling()
+        ctx.parts = not ctx.from_stats and output[2].numel() > 0
         if ctx.from_stats:
             ctx.in_place = False
             ctx.save_for_backward(x, t, output[2])
         else:
             keep_for_backward(ctx, (x, t, weight), output[1])
+            ctx.w_q = output[2]
         ctx.options = (rule, params)
 
     @staticmethod
@@ -538,7 +569,11 @@ class _SoftmaxRows(torch.autograd.Function):
             return _grad_from_row_stats(x, t, stats, grad_loss), None, None, None, None, None
         x, t, weight, local = restore(ctx)
         rule, params = ctx.options
-        if not reusable(ctx) or local.numel() != x.numel():
+        if ctx.parts and reusable(ctx):  # the kept parts serve this one backward pass
+            ctx.used = True
+            w, q = ctx.w_q.unbind(0)
+            return scaled_row_gradient(local, t, w * grad_loss, q, inplace=True), None, None, None, None, None
+        if ctx.parts or not reusable(ctx) or local.numel() != x.numel():
             _, fresh = softmax_row_terms(x, t, weight, rule, params, True, inplace=False)
             assert fresh is not None
             return (fresh * grad_loss.unsqueeze(1)).to(x.dtype), None, None, None, None, None
