@@ -48,6 +48,16 @@ def share(tensor: torch.Tensor, sizes: list[int]) -> torch.Tensor:
     return tensor.split(sizes)[dist.get_rank()]
 
 
+def grads(model: nn.Module) -> torch.Tensor:
+    """Every parameter's gradient, in one vector."""
+    return torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+
+
+def max_diff(a: nn.Module, b: nn.Module) -> float:
+    """The largest difference between the weights of two models of the same shape."""
+    return max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters(), strict=True))
+
+
 def batch(n: int, classes: int = 3, features: int = 5, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """The same global batch on every rank: inputs and class indices, from a seeded generator."""
     gen = torch.Generator().manual_seed(seed)
@@ -117,16 +127,16 @@ def ddp_gradients() -> Result:
         model = nn.Linear(5, 3)
         reference = copy.deepcopy(model)
         whole(reference(x_all)).backward()
-        ref = torch.cat([p.grad.flatten() for p in reference.parameters()])
+        ref = grads(reference)
 
-        grads = {}
+        got = {}
         for kind, loss_fn in (("per-rank mean", per_rank), ("global mean", global_)):
             ddp = DDP(copy.deepcopy(model))
             loss_fn(ddp(x)).backward()
-            grads[kind] = torch.cat([p.grad.flatten() for p in ddp.parameters()])
+            got[kind] = grads(ddp)
         out[name] = {
-            "per-rank mean": (grads["per-rank mean"] - ref).abs().max().item(),
-            "global mean": (grads["global mean"] - ref).abs().max().item(),
+            "per-rank mean": (got["per-rank mean"] - ref).abs().max().item(),
+            "global mean": (got["global mean"] - ref).abs().max().item(),
             "largest gradient": ref.abs().max().item(),
         }
     return out
@@ -152,12 +162,12 @@ def accumulation() -> Result:
 
         def counting_allreduce(state: list[int], bucket: dist.GradBucket) -> torch.futures.Future[torch.Tensor]:
             state[0] += 1
-            return default_hooks.allreduce_hook(dist.group.WORLD, bucket)
+            return default_hooks.allreduce_hook(dist.group.WORLD, bucket)  # type: ignore[arg-type]
 
         ddp.register_comm_hook(calls, counting_allreduce)
         opt = torch.optim.SGD(ddp.parameters(), lr=0.5)
         mine = share(x_all, [8, 8]), share(t_all, [8, 8])
-        micro = list(zip(mine[0].split(4), mine[1].split(4)))
+        micro = list(zip(mine[0].split(4), mine[1].split(4), strict=True))
         for i, (xb, tb) in enumerate(micro):
             last = i == len(micro) - 1
             if use_no_sync and not last:
@@ -166,7 +176,7 @@ def accumulation() -> Result:
             else:
                 (F.cross_entropy(ddp(xb), tb) / len(micro)).backward()
         opt.step()
-        diff = max((a - b).abs().max().item() for a, b in zip(ddp.module.parameters(), reference.parameters()))
+        diff = max_diff(ddp.module, reference)
         out["no_sync" if use_no_sync else "sync every micro-batch"] = {
             "all-reduces per step": calls[0],
             "max |weights - one process, batch of 16|": diff,
@@ -183,11 +193,11 @@ def sampler() -> Result:
     losses = torch.linspace(0.5, 3.5, n)  # a per-example loss of some model, ordered by index
     out: Result = {}
     for drop_last in (False, True):
-        s = DistributedSampler(data, shuffle=False, drop_last=drop_last)
+        s: DistributedSampler[int] = DistributedSampler(data, shuffle=False, drop_last=drop_last)
         mine = list(s)
         mean = global_mean(losses[mine].sum(), len(mine)).item()
         out[f"drop_last={drop_last}"] = {"indices per rank": everyone(mine), "evaluation mean": mean}
-    shuffled = DistributedSampler(data, shuffle=True, seed=0)
+    shuffled: DistributedSampler[int] = DistributedSampler(data, shuffle=True, seed=0)
     epochs = []
     for epoch in (0, 1):
         shuffled.set_epoch(epoch)  # without it every epoch repeats epoch 0's order
@@ -195,7 +205,7 @@ def sampler() -> Result:
     out["shuffle=True, epochs 0 and 1"] = epochs
     # no padding: uneven shards of the evaluation set, and a global mean over them
     shard = Subset(data, range(dist.get_rank(), n, dist.get_world_size()))
-    mine = [int(i) for (i,) in shard]
+    mine = [int(shard[k][0]) for k in range(len(shard))]
     out["unpadded shards"] = {
         "indices per rank": everyone(mine),
         "evaluation mean": global_mean(losses[mine].sum(), len(mine)).item(),
@@ -229,7 +239,7 @@ def zero() -> Result:
         local = opt.optim if isinstance(opt, ZeroRedundancyOptimizer) else opt
         state = sum(v.numel() for s in local.state.values() for v in s.values() if torch.is_tensor(v))
         runs[sharded] = (everyone(state), [p.detach().clone() for p in ddp.module.parameters()])
-    diff = max((a - b).abs().max().item() for a, b in zip(runs[False][1], runs[True][1]))
+    diff = max((a - b).abs().max().item() for a, b in zip(runs[False][1], runs[True][1], strict=True))
     return {
         "parameters": sum(p.numel() for p in model.parameters()),
         "Adam state per rank (numbers)": runs[False][0],
@@ -252,7 +262,7 @@ def main() -> None:
     torch.set_num_threads(1)
     dist.init_process_group("gloo", timeout=timedelta(seconds=60))
     try:
-        results = {name: run() for name, run in EXPERIMENTS.items()}
+        results: Result = {name: run() for name, run in EXPERIMENTS.items()}
         results["world size"] = dist.get_world_size()
         if dist.get_rank() == 0:
             print(json.dumps(results))
