@@ -34,6 +34,7 @@ from companion.distributed import (
 from companion.losses import sce_loss, sigmoid_focal_loss
 
 Result = dict[str, Any]
+LossFn = Callable[[torch.Tensor], torch.Tensor]
 
 
 def everyone(value: Any) -> list[Any]:
@@ -81,12 +82,13 @@ def per_rank_means() -> Result:
     out: Result = {}
     for name, (sizes, t, w) in cases.items():
         x, y = share(logits, sizes), share(t, sizes)
-        local = F.cross_entropy(x, y, weight=w)
-        means = everyone(local.item())
+        means = everyone(F.cross_entropy(x, y, weight=w).item())  # each rank's own mean
+        global_ = everyone(global_cross_entropy(x, y, weight=w).item())
         out[name] = {
             "rank means": means,
             "mean of rank means": sum(means) / len(means),
-            "global_cross_entropy": global_cross_entropy(x, y, weight=w).item(),
+            "global_cross_entropy": global_[0],
+            "the same on every rank": len(set(global_)) == 1,
             "one process": F.cross_entropy(logits, t, weight=w).item(),
         }
     return out
@@ -104,7 +106,7 @@ def ddp_gradients() -> Result:
     x, t, m = share(x_all, sizes), share(t_all, sizes), share(multi_label, sizes)
 
     # (per-rank loss as usually written, the global-mean loss, the same loss of the whole batch)
-    losses: dict[str, tuple[Callable[..., torch.Tensor], Callable[..., torch.Tensor], Callable[..., torch.Tensor]]] = {
+    losses: dict[str, tuple[LossFn, LossFn, LossFn]] = {
         "cross entropy, weight + ignore_index": (
             lambda z: F.cross_entropy(z, t, weight=weight),
             lambda z: global_cross_entropy(z, t, weight=weight),
@@ -223,7 +225,7 @@ def zero() -> Result:
     x_all, t_all = batch(16, classes=4, features=8, seed=3)
     x, t = share(x_all, [8, 8]), share(t_all, [8, 8])
 
-    runs = {}
+    runs: dict[bool, tuple[list[int], nn.Module]] = {}
     for sharded in (False, True):
         ddp = DDP(copy.deepcopy(model))
         if sharded:
@@ -238,8 +240,8 @@ def zero() -> Result:
             opt.step()
         local = opt.optim if isinstance(opt, ZeroRedundancyOptimizer) else opt
         state = sum(v.numel() for s in local.state.values() for v in s.values() if torch.is_tensor(v))
-        runs[sharded] = (everyone(state), [p.detach().clone() for p in ddp.module.parameters()])
-    diff = max((a - b).abs().max().item() for a, b in zip(runs[False][1], runs[True][1], strict=True))
+        runs[sharded] = (everyone(state), ddp.module)
+    diff = max_diff(runs[False][1], runs[True][1])
     return {
         "parameters": sum(p.numel() for p in model.parameters()),
         "Adam state per rank (numbers)": runs[False][0],

@@ -352,7 +352,7 @@ def global_sigmoid_focal_loss(
 
         L = \frac{\sum_r \sum_{i \in B_r} \mathrm{FL}(x_i, y_i)}{\max\bigl(m, \sum_r \sum_{i \in B_r} y_i\bigr)}
 
-    with :math:`\mathrm{FL}` from :func:`companion.losses.sigmoid_focal_loss` and :math:`m`
+    with :math:`\mathrm{FL}` from :func:`~companion.losses.focal.sigmoid_focal_loss` and :math:`m`
     ``min_positives``, as object detectors normalise it (RetinaNet divides by the number of
     anchors assigned to an object, at least 1). For hard labels :math:`\sum y_i` is the number
     of positives. A rank with few objects or none contributes its negatives' loss without
@@ -382,7 +382,7 @@ def global_sce_loss(
     *,
     group: dist.ProcessGroup | None = None,
 ) -> torch.Tensor:
-    r"""Symmetric cross entropy (:func:`companion.losses.sce_loss`) averaged over the targets of every rank.
+    r"""Symmetric cross entropy (:func:`~companion.losses.sce.sce_loss`) averaged over the targets of every rank.
 
     The numerator is this rank's ``sce_loss(..., reduction='sum')``, the denominator its number
     of targets that are not ``ignore_index``.
