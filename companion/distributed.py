@@ -478,10 +478,11 @@ def run_torchrun(
     """Run ``torchrun --nproc-per-node N script args...`` on this machine, on loopback only.
 
     The job's rendezvous is at ``127.0.0.1`` on a free port (``--master-addr``,
-    ``--master-port``), gloo is told to use the loopback interface (``GLOO_SOCKET_IFNAME=lo``),
-    and each worker gets one thread (``OMP_NUM_THREADS=1``, which also keeps torchrun from
-    printing a warning about it). ``torchrun`` is the one installed beside the running Python
-    (``python -m torch.distributed.run``, the same program).
+    ``--master-port``; another free port is tried, twice at most, if something else takes it
+    first), gloo is told to use the loopback interface (``GLOO_SOCKET_IFNAME=lo``, ``lo0`` on
+    macOS), and each worker gets one thread (``OMP_NUM_THREADS=1``, which also keeps torchrun
+    from printing a warning about it). ``torchrun`` is run as ``python -m torch.distributed.run``
+    with the running Python, the same program as the ``torchrun`` command.
 
     Parameters
     ----------
@@ -492,7 +493,7 @@ def run_torchrun(
     nproc_per_node:
         The number of processes (ranks), >= 1.
     timeout:
-        Seconds before the job and all of its processes are killed.
+        Seconds before the job and all of its processes are killed (per attempt).
     env:
         Extra environment variables for the job.
     cwd:
@@ -513,22 +514,46 @@ def run_torchrun(
     if isinstance(nproc_per_node, bool) or not isinstance(nproc_per_node, int) or nproc_per_node < 1:
         raise ValueError(f"nproc_per_node must be an int >= 1, got {nproc_per_node!r}")
     timeout = check_number(timeout, "timeout", low=0.0)
-    script = Path(script)
-    if not script.is_file():
+    path = Path(script)
+    if cwd is not None and not path.is_absolute():
+        path = Path(cwd) / path
+    if not path.is_file():
         raise FileNotFoundError(f"script {str(script)!r} does not exist")
-    command = [
-        sys.executable, "-m", "torch.distributed.run",
-        "--nproc-per-node", str(nproc_per_node),
-        "--master-addr", "127.0.0.1", "--master-port", str(free_port()),
-        str(script), *[str(a) for a in args],
-    ]
-    job_env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1", "MASTER_ADDR": "127.0.0.1"}
-    for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_PORT"):  # from a job we may be running in
+    job_env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    if sys.platform.startswith("linux") or sys.platform == "darwin":
+        job_env["GLOO_SOCKET_IFNAME"] = "lo0" if sys.platform == "darwin" else "lo"
+    for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):  # of a job we may run in
         job_env.pop(name, None)
     job_env.update(env or {})
     start = time.monotonic()
+    for attempt in range(_PORT_ATTEMPTS):
+        command = [
+            sys.executable, "-m", "torch.distributed.run",
+            "--nproc-per-node", str(nproc_per_node),
+            "--master-addr", "127.0.0.1", "--master-port", str(free_port()),
+            str(path), *[str(a) for a in args],
+        ]
+        returncode, stdout, stderr = _run_job(command, job_env, cwd, timeout, path.name)
+        # another program took the free port between free_port() and the launcher's bind: try another
+        if returncode == 0 or "EADDRINUSE" not in stderr or attempt == _PORT_ATTEMPTS - 1:
+            break
+    if returncode != 0:
+        raise RuntimeError(
+            f"torchrun {path.name} failed with exit status {returncode} after "
+            f"{time.monotonic() - start:.1f} s:\n{_failure_tail(stdout + stderr)}"
+        )
+    return subprocess.CompletedProcess(command, returncode, stdout, stderr)
+
+
+_PORT_ATTEMPTS = 3
+
+
+def _run_job(
+    command: list[str], env: dict[str, str], cwd: str | os.PathLike[str] | None, timeout: float, name: str
+) -> tuple[int, str, str]:
+    """Run the launcher once: its exit status and output; every process killed on time-out or interrupt."""
     proc = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=job_env, cwd=cwd,
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd,
         start_new_session=True,
     )
     try:
@@ -536,9 +561,7 @@ def run_torchrun(
     except subprocess.TimeoutExpired:
         _kill_tree(proc)
         proc.communicate()
-        raise TimeoutError(
-            f"torchrun {script.name} ran longer than {timeout:g} s; its processes were killed"
-        ) from None
+        raise TimeoutError(f"torchrun {name} ran longer than {timeout:g} s; its processes were killed") from None
     except BaseException:  # KeyboardInterrupt in a notebook: leave nothing running
         _kill_tree(proc)
         raise
@@ -549,10 +572,4 @@ def run_torchrun(
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-    if proc.returncode != 0:
-        tail = _failure_tail(stdout + stderr)
-        raise RuntimeError(
-            f"torchrun {script.name} failed with exit status {proc.returncode} after "
-            f"{time.monotonic() - start:.1f} s:\n{tail}"
-        )
-    return subprocess.CompletedProcess(command, proc.returncode, stdout, stderr)
+    return proc.returncode, stdout, stderr
