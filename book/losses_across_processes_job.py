@@ -20,7 +20,6 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 from torch.distributed.algorithms.ddp_comm_hooks import default_hooks
-from torch.distributed.optim import ZeroRedundancyOptimizer
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DistributedSampler, Subset, TensorDataset
 
@@ -220,6 +219,9 @@ def sampler() -> Result:
 
 
 def zero() -> Result:
+    # imported here, not at the top: importing torch.distributed.optim raises torch.jit deprecation warnings
+    from torch.distributed.optim import ZeroRedundancyOptimizer
+
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 4))
     x_all, t_all = batch(16, classes=4, features=8, seed=3)

@@ -18,7 +18,6 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
-from torch.distributed.optim import ZeroRedundancyOptimizer
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from companion.distributed import (
@@ -151,6 +150,9 @@ def gradient_checks() -> dict[str, Any]:
 
 
 def accumulation_and_zero() -> dict[str, Any]:
+    # imported here, not at the top: importing torch.distributed.optim raises torch.jit deprecation warnings
+    from torch.distributed.optim import ZeroRedundancyOptimizer
+
     gen = torch.Generator().manual_seed(2)
     x_all = torch.randn(16, 6, generator=gen, dtype=DTYPE)
     t_all = torch.randint(0, 3, (16,), generator=gen)
