@@ -50,7 +50,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch.autograd.function import FunctionCtx
 
-from ._checks import check_floating, check_number
+from ._checks import check_floating, check_number, require
 from .losses import sce_loss, sigmoid_focal_loss
 from .losses.sce import DEFAULT_A
 
@@ -207,9 +207,11 @@ def global_mean(
     * The denominator must not need a gradient (``ValueError`` if it requires one): the
       formula treats it as a constant, which counts, class-weight sums and numbers of
       positives are.
-    * Every rank of ``group`` must call it the same number of times (it is a collective); with
-      uneven numbers of batches per rank use ``DistributedSampler`` (which pads) or DDP's
-      ``join`` context.
+    * Every rank of ``group`` must call it the same number of times (it is a collective), or the
+      ranks wait for each other until the process group's time-out. ``DistributedSampler``
+      keeps the numbers of batches equal (it pads); DDP's ``join()`` context does not help
+      here, as it stands in only for DDP's own collectives. To average over uneven shards
+      (an evaluation), add up each rank's sums and counts and call this once at the end.
     * :math:`D = 0` over all ranks gives NaN or infinity, as torch's mean of nothing does;
       ``min_denominator`` clamps :math:`D` *after* the reduction (RetinaNet's
       :math:`\max(1, \text{positives})`), which clamping each rank's :math:`D_r` would not equal.
@@ -267,6 +269,7 @@ def global_mean(
             )
         if denominator.is_complex() or denominator.dtype == torch.bool:
             raise TypeError(f"denominator must hold a real number, got dtype {denominator.dtype}")
+        require(lambda d: d >= 0, denominator, "denominator must be >= 0 (a count or a sum of weights)")
     else:
         check_number(denominator, "denominator", low=0.0)
     if min_denominator is not None:

@@ -268,6 +268,8 @@ def test_a_group_without_torch_distributed_is_an_error() -> None:
         (torch.tensor(1.0), torch.tensor(1.0, requires_grad=True), ValueError, "must not require grad"),
         (torch.tensor(1.0), torch.ones(2), ValueError, "denominator must be a number or a 0-dimensional"),
         (torch.tensor(1.0), -1.0, ValueError, "denominator must be >= 0"),
+        (torch.tensor(1.0), torch.tensor(-2.0), ValueError, "denominator must be >= 0"),
+        (torch.tensor(1.0), torch.tensor(float("nan")), ValueError, "denominator must be >= 0"),
         (torch.tensor(1.0), "3", TypeError, "denominator must be a real number"),
         (torch.tensor(1.0), torch.tensor(True), TypeError, "real number"),
         (1.0, 1, TypeError, "numerator must be a torch.Tensor"),
