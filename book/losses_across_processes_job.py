@@ -3,11 +3,12 @@
     torchrun --nproc-per-node 2 book/losses_across_processes_job.py
 
 Every rank runs the same experiments on its share of the data; rank 0 prints one line of
-JSON with the results, which the chapter reads and prints. Everything runs on the CPU with
-the gloo backend and float32, so the printed results do not depend on the machine.
+JSON with the results, which the chapter reads and prints. Everything runs on the CPU
+with the gloo backend and float32, so the printed results do not depend on the machine.
 """
 
-# (no ``from __future__ import annotations``: DDP checks a comm hook's annotations at run time)
+# No ``from __future__ import annotations``: DDP checks a comm hook's annotations
+# when it is registered.
 
 import copy
 import json
@@ -44,27 +45,35 @@ def everyone(value: Any) -> list[Any]:
 
 
 def share(tensor: torch.Tensor, sizes: list[int]) -> torch.Tensor:
-    """This rank's rows of a global batch split into consecutive pieces of the given sizes."""
+    """This rank's rows of a global batch cut into consecutive pieces of these sizes."""
     return tensor.split(sizes)[dist.get_rank()]
 
 
 def grads(model: nn.Module) -> torch.Tensor:
     """Every parameter's gradient, in one vector."""
-    return torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+    return torch.cat(
+        [p.grad.flatten() for p in model.parameters() if p.grad is not None]
+    )
 
 
 def max_diff(a: nn.Module, b: nn.Module) -> float:
     """The largest difference between the weights of two models of the same shape."""
-    return max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    return max(
+        (p - q).abs().max().item()
+        for p, q in zip(a.parameters(), b.parameters(), strict=True)
+    )
 
 
-def batch(n: int, classes: int = 3, features: int = 5, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """The same global batch on every rank: inputs and class indices, from a seeded generator."""
+def batch(
+    n: int, classes: int = 3, features: int = 5, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The same global batch on every rank: inputs and class indices, seeded."""
     gen = torch.Generator().manual_seed(seed)
-    return torch.randn(n, features, generator=gen), torch.randint(0, classes, (n,), generator=gen)
+    inputs = torch.randn(n, features, generator=gen)
+    return inputs, torch.randint(0, classes, (n,), generator=gen)
 
 
-# --- 1. The mean of per-rank means is not the mean of the batch --------------------------
+# --- 1. The mean of per-rank means is not the mean of the batch ----------------------
 
 
 def per_rank_means() -> Result:
@@ -93,18 +102,20 @@ def per_rank_means() -> Result:
     return out
 
 
-# --- 2. DDP's gradients: per-rank mean, global mean, one process ---------------------------
+# --- 2. DDP's gradients: per-rank mean, global mean, one process ---------------------
 
 
 def ddp_gradients() -> Result:
     x_all, t_all = batch(10)
     weight = torch.tensor([1.0, 2.0, 5.0])
     t_all[8:] = -100  # rank 1's last two targets are ignored
-    multi_label = (torch.rand(10, 3, generator=torch.Generator().manual_seed(1)) < 0.25).float()
+    multi_label = (
+        torch.rand(10, 3, generator=torch.Generator().manual_seed(1)) < 0.25
+    ).float()
     sizes = [7, 3]  # an uneven split
     x, t, m = share(x_all, sizes), share(t_all, sizes), share(multi_label, sizes)
 
-    # (per-rank loss as usually written, the global-mean loss, the same loss of the whole batch)
+    # (the per-rank loss as usually written, the global mean, the whole batch's loss)
     losses: dict[str, tuple[LossFn, LossFn, LossFn]] = {
         "cross entropy, weight + ignore_index": (
             lambda z: F.cross_entropy(z, t, weight=weight),
@@ -114,7 +125,10 @@ def ddp_gradients() -> Result:
         "focal / positives": (
             lambda z: sigmoid_focal_loss(z, m, reduction="sum") / m.sum().clamp_min(1),
             lambda z: global_sigmoid_focal_loss(z, m),
-            lambda z: sigmoid_focal_loss(z, multi_label, reduction="sum") / multi_label.sum().clamp_min(1),
+            lambda z: (
+                sigmoid_focal_loss(z, multi_label, reduction="sum")
+                / multi_label.sum().clamp_min(1)
+            ),
         ),
         "SCE + ignore_index": (
             lambda z: sce_loss(z, t),
@@ -143,7 +157,7 @@ def ddp_gradients() -> Result:
     return out
 
 
-# --- 3. Gradient accumulation with no_sync() ----------------------------------------------
+# --- 3. Gradient accumulation with no_sync() ------------------------------------------
 
 
 def accumulation() -> Result:
@@ -161,9 +175,12 @@ def accumulation() -> Result:
         ddp = DDP(copy.deepcopy(model))
         calls = [0]
 
-        def counting_allreduce(state: list[int], bucket: dist.GradBucket) -> torch.futures.Future[torch.Tensor]:
+        def counting_allreduce(
+            state: list[int], bucket: dist.GradBucket
+        ) -> torch.futures.Future[torch.Tensor]:
             state[0] += 1
-            return default_hooks.allreduce_hook(dist.group.WORLD, bucket)  # type: ignore[arg-type]
+            group = dist.group.WORLD  # the default process group
+            return default_hooks.allreduce_hook(group, bucket)  # type: ignore[arg-type]
 
         ddp.register_comm_hook(calls, counting_allreduce)
         opt = torch.optim.SGD(ddp.parameters(), lr=0.5)
@@ -185,19 +202,25 @@ def accumulation() -> Result:
     return out
 
 
-# --- 4. DistributedSampler: padding, drop_last, and an exact evaluation mean ---------------
+# --- 4. DistributedSampler: padding, drop_last, and an exact evaluation mean ---------
 
 
 def sampler() -> Result:
     n = 7
     data = TensorDataset(torch.arange(n))
-    losses = torch.linspace(0.5, 3.5, n)  # a per-example loss of some model, ordered by index
+    # a per-example loss of some model, ordered by index
+    losses = torch.linspace(0.5, 3.5, n)
     out: Result = {}
     for drop_last in (False, True):
-        s: DistributedSampler[int] = DistributedSampler(data, shuffle=False, drop_last=drop_last)
+        s: DistributedSampler[int] = DistributedSampler(
+            data, shuffle=False, drop_last=drop_last
+        )
         mine = list(s)
         mean = global_mean(losses[mine].sum(), len(mine)).item()
-        out[f"drop_last={drop_last}"] = {"indices per rank": everyone(mine), "evaluation mean": mean}
+        out[f"drop_last={drop_last}"] = {
+            "indices per rank": everyone(mine),
+            "evaluation mean": mean,
+        }
     shuffled: DistributedSampler[int] = DistributedSampler(data, shuffle=True, seed=0)
     epochs = []
     for epoch in (0, 1):
@@ -215,15 +238,18 @@ def sampler() -> Result:
     return out
 
 
-# --- 5. ZeroRedundancyOptimizer: the state is sharded, the update is not changed -------------
+# --- 5. ZeroRedundancyOptimizer: the state is sharded, the update is not -------------
 
 
 def zero() -> Result:
-    # imported here, not at the top: importing torch.distributed.optim raises torch.jit deprecation warnings
+    # imported here, not at the top: importing torch.distributed.optim raises
+    # deprecation warnings about torch.jit
     from torch.distributed.optim import ZeroRedundancyOptimizer
 
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 4))
+    model = nn.Sequential(
+        nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 4)
+    )
     x_all, t_all = batch(16, classes=4, features=8, seed=3)
     x, t = share(x_all, [8, 8]), share(t_all, [8, 8])
 
@@ -241,7 +267,12 @@ def zero() -> Result:
             F.cross_entropy(ddp(x), t).backward()
             opt.step()
         local = opt.optim if isinstance(opt, ZeroRedundancyOptimizer) else opt
-        state = sum(v.numel() for s in local.state.values() for v in s.values() if torch.is_tensor(v))
+        state = sum(
+            v.numel()
+            for s in local.state.values()
+            for v in s.values()
+            if torch.is_tensor(v)
+        )
         runs[sharded] = (everyone(state), ddp.module)
     diff = max_diff(runs[False][1], runs[True][1])
     return {
