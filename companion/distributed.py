@@ -34,6 +34,7 @@ tests use it to run small gloo jobs.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import signal
@@ -261,8 +262,9 @@ def global_mean(
         )
     if isinstance(denominator, torch.Tensor):
         if denominator.dim() != 0:
-            raise ValueError(f"denominator must be a number or a 0-dimensional tensor, got shape "
-                             f"{tuple(denominator.shape)}")
+            raise ValueError(
+                f"denominator must be a number or a 0-dimensional tensor, got shape {tuple(denominator.shape)}"
+            )
         if denominator.requires_grad:
             raise ValueError(
                 "denominator must not require grad: it is a count or a sum of weights, treated as a constant"
@@ -276,10 +278,12 @@ def global_mean(
         min_denominator = check_number(min_denominator, "min_denominator", low=0.0)
 
     distributed = is_distributed(group)
-    pair = torch.stack([
-        numerator.detach().to(torch.float64),
-        torch.as_tensor(denominator, dtype=torch.float64, device=numerator.device),
-    ])
+    pair = torch.stack(
+        [
+            numerator.detach().to(torch.float64),
+            torch.as_tensor(denominator, dtype=torch.float64, device=numerator.device),
+        ]
+    )
     if distributed:
         dist.all_reduce(pair, op=dist.ReduceOp.SUM, group=group)
         world = dist.get_world_size(group)
@@ -422,11 +426,12 @@ def free_port() -> int:
 def _descendants(pid: int) -> list[int]:
     """The processes below ``pid``: through psutil where it is installed, else Linux's /proc; [] if neither."""
     try:
-        import psutil
-    except ImportError:  # pragma: no cover - psutil comes with the book's environment
+        # not a dependency of companion (it comes with the book's environment), and untyped
+        psutil = importlib.import_module("psutil")
+    except ImportError:  # pragma: no cover
         return _proc_descendants(pid)
     try:
-        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+        return [int(p.pid) for p in psutil.Process(pid).children(recursive=True)]
     except psutil.Error:
         return []
 
@@ -531,10 +536,17 @@ def run_torchrun(
     start = time.monotonic()
     for attempt in range(_PORT_ATTEMPTS):
         command = [
-            sys.executable, "-m", "torch.distributed.run",
-            "--nproc-per-node", str(nproc_per_node),
-            "--master-addr", "127.0.0.1", "--master-port", str(free_port()),
-            str(path), *[str(a) for a in args],
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc-per-node",
+            str(nproc_per_node),
+            "--master-addr",
+            "127.0.0.1",
+            "--master-port",
+            str(free_port()),
+            str(path),
+            *[str(a) for a in args],
         ]
         returncode, stdout, stderr = _run_job(command, job_env, cwd, timeout, path.name)
         # another program took the free port between free_port() and the launcher's bind: try another
@@ -556,7 +568,12 @@ def _run_job(
 ) -> tuple[int, str, str]:
     """Run the launcher once: its exit status and output; every process killed on time-out or interrupt."""
     proc = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd,
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=cwd,
         start_new_session=True,
     )
     try:

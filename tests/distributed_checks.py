@@ -53,8 +53,9 @@ def max_diff(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
     return max((p - q).abs().max().item() for p, q in zip(a, b, strict=True))
 
 
-def compare(make: Callable[[], nn.Module], x_all: torch.Tensor, x: torch.Tensor,
-            distributed: LossFn, whole: LossFn) -> dict[str, float]:
+def compare(
+    make: Callable[[], nn.Module], x_all: torch.Tensor, x: torch.Tensor, distributed: LossFn, whole: LossFn
+) -> dict[str, float]:
     """DDP + ``distributed`` on this rank's ``x`` against one process + ``whole`` on ``x_all``."""
     reference = make()
     ref_loss = whole(reference(x_all))
@@ -97,29 +98,61 @@ def gradient_checks() -> dict[str, Any]:
 
     no_pos = torch.zeros_like(labels_all)
     out: dict[str, Any] = {
-        "ce weight+ignore": compare(make, x_all, x, lambda z: global_cross_entropy(z, t, weight=weight),
-                                    lambda z: F.cross_entropy(z, t_all, weight=weight)),
+        "ce weight+ignore": compare(
+            make,
+            x_all,
+            x,
+            lambda z: global_cross_entropy(z, t, weight=weight),
+            lambda z: F.cross_entropy(z, t_all, weight=weight),
+        ),
         "ce smoothing+weight": compare(
-            make, x_all, x, lambda z: global_cross_entropy(z, t, weight=weight, label_smoothing=0.1),
-            lambda z: F.cross_entropy(z, t_all, weight=weight, label_smoothing=0.1)),
-        "ce soft targets+weight": compare(make, x_all, x, lambda z: global_cross_entropy(z, soft, weight=weight),
-                                          lambda z: F.cross_entropy(z, soft_all, weight=weight)),
-        "ce sequences+padding": compare(make_conv, seq_x_all, seq_x, lambda z: global_cross_entropy(z, seq),
-                                        lambda z: F.cross_entropy(z, seq_all)),
+            make,
+            x_all,
+            x,
+            lambda z: global_cross_entropy(z, t, weight=weight, label_smoothing=0.1),
+            lambda z: F.cross_entropy(z, t_all, weight=weight, label_smoothing=0.1),
+        ),
+        "ce soft targets+weight": compare(
+            make,
+            x_all,
+            x,
+            lambda z: global_cross_entropy(z, soft, weight=weight),
+            lambda z: F.cross_entropy(z, soft_all, weight=weight),
+        ),
+        "ce sequences+padding": compare(
+            make_conv, seq_x_all, seq_x, lambda z: global_cross_entropy(z, seq), lambda z: F.cross_entropy(z, seq_all)
+        ),
         "focal / positives": compare(
-            make, x_all, x, lambda z: global_sigmoid_focal_loss(z, labels, alpha=0.25, gamma=2.0),
-            lambda z: sigmoid_focal_loss(z, labels_all, reduction="sum") / labels_all.sum().clamp_min(1)),
+            make,
+            x_all,
+            x,
+            lambda z: global_sigmoid_focal_loss(z, labels, alpha=0.25, gamma=2.0),
+            lambda z: sigmoid_focal_loss(z, labels_all, reduction="sum") / labels_all.sum().clamp_min(1),
+        ),
         "focal, no positives anywhere": compare(
-            make, x_all, x, lambda z: global_sigmoid_focal_loss(z, mine(no_pos, sizes)),
-            lambda z: sigmoid_focal_loss(z, no_pos, reduction="sum") / 1.0),
+            make,
+            x_all,
+            x,
+            lambda z: global_sigmoid_focal_loss(z, mine(no_pos, sizes)),
+            lambda z: sigmoid_focal_loss(z, no_pos, reduction="sum") / 1.0,
+        ),
         "sce ignore": compare(make, x_all, x, lambda z: global_sce_loss(z, t), lambda z: sce_loss(z, t_all)),
         "empty share on rank 1": compare(
-            make, x_all, mine(x_all, [n, 0]), lambda z: global_cross_entropy(z, mine(t_all, [n, 0])),
-            lambda z: F.cross_entropy(z, t_all)),
+            make,
+            x_all,
+            mine(x_all, [n, 0]),
+            lambda z: global_cross_entropy(z, mine(t_all, [n, 0])),
+            lambda z: F.cross_entropy(z, t_all),
+        ),
     }
     # the usual per-rank mean, to show that the comparison can fail
-    out["ce per-rank mean (wrong)"] = compare(make, x_all, x, lambda z: F.cross_entropy(z, t, weight=weight),
-                                              lambda z: F.cross_entropy(z, t_all, weight=weight))
+    out["ce per-rank mean (wrong)"] = compare(
+        make,
+        x_all,
+        x,
+        lambda z: F.cross_entropy(z, t, weight=weight),
+        lambda z: F.cross_entropy(z, t_all, weight=weight),
+    )
 
     # without DDP: gradients all-reduced by hand (gloo has no AVG, so SUM / W)
     reference, model = make(), make()
@@ -143,8 +176,9 @@ def gradient_checks() -> dict[str, Any]:
     # rank 0: sum 3 over 2 positives, rank 1: sum 1 over none; the clamp at 3 applies to the global 2
     first = rank() == 0
     out["min_denominator after the reduction"] = {
-        "value": global_mean(torch.tensor(3.0 if first else 1.0, dtype=DTYPE), 2.0 if first else 0.0,
-                             min_denominator=3.0).item(),
+        "value": global_mean(
+            torch.tensor(3.0 if first else 1.0, dtype=DTYPE), 2.0 if first else 0.0, min_denominator=3.0
+        ).item(),
     }
     return out
 

@@ -208,11 +208,15 @@ def test_without_a_group_the_global_losses_are_the_ordinary_ones() -> None:
     labels = (torch.arange(28).reshape(7, 4) % 3 == 0).double()
     pairs = [
         (lambda z: global_cross_entropy(z, t, weight=w), lambda z: F.cross_entropy(z, t, weight=w)),
-        (lambda z: global_cross_entropy(z, t, label_smoothing=0.2),
-         lambda z: F.cross_entropy(z, t, label_smoothing=0.2)),
+        (
+            lambda z: global_cross_entropy(z, t, label_smoothing=0.2),
+            lambda z: F.cross_entropy(z, t, label_smoothing=0.2),
+        ),
         (lambda z: global_sce_loss(z, t), lambda z: sce_loss(z, t)),
-        (lambda z: global_sigmoid_focal_loss(z, labels),
-         lambda z: sigmoid_focal_loss(z, labels, reduction="sum") / labels.sum()),
+        (
+            lambda z: global_sigmoid_focal_loss(z, labels),
+            lambda z: sigmoid_focal_loss(z, labels, reduction="sum") / labels.sum(),
+        ),
     ]
     for ours, theirs in pairs:
         torch.testing.assert_close(ours(x), theirs(x), rtol=0, atol=1e-15)
@@ -295,4 +299,3 @@ def test_the_losses_check_their_input_first() -> None:
         global_cross_entropy(torch.zeros(2, 3, dtype=torch.long), torch.zeros(2, dtype=torch.long))
     with pytest.raises(ValueError, match="class indices"):
         global_sce_loss(x, torch.full((7,), 9))
-
