@@ -221,15 +221,15 @@ def check_index_dtype(target: torch.Tensor, name: str) -> torch.Tensor:
     return target.long()
 
 
-def check_sign_target(target: object, name: str, like: torch.Tensor) -> torch.Tensor:
-    """A target of ``1``/``-1`` labels as a tensor of ``like``'s floating dtype.
+def check_sign_target(target: object, name: str, like: torch.Tensor, *, allow_bool: bool = False) -> torch.Tensor:
+    """A target of labels (``1``/``-1``, or ``0``/``1`` with ``allow_bool``) as a tensor of ``like``'s dtype.
 
     Any real dtype is converted before arithmetic, so an unsigned ``uint8`` target
-    of 1 cannot turn into 255 under negation; ``bool`` is refused (it cannot
-    hold -1).
+    of 1 cannot turn into 255 under negation; ``bool`` is refused unless
+    ``allow_bool`` (it cannot hold -1).
     """
     tensor = check_tensor(target, name)
-    if tensor.dtype == torch.bool or tensor.is_complex():
+    if (tensor.dtype == torch.bool and not allow_bool) or tensor.is_complex():
         raise TypeError(f"{name} must hold labels 1 and -1 as numbers, got dtype {tensor.dtype}")
     return tensor.to(like.dtype)
 
@@ -320,9 +320,9 @@ def require_probabilities(tensor: torch.Tensor, name: str, hint: str = "") -> No
         require(_in_unit_interval, tensor, message)
 
 
-def require_nonnegative(tensor: torch.Tensor, name: str) -> None:
+def require_nonnegative(tensor: torch.Tensor, name: str, hint: str = "") -> None:
     """Every value of ``tensor`` >= 0 (NaN fails), checked with :func:`require`."""
-    require(lambda t: t >= 0, tensor, f"{name} must be >= 0 everywhere (and not NaN)")
+    require(lambda t: t >= 0, tensor, f"{name} must be >= 0 everywhere (and not NaN){hint}")
 
 
 def require_finite(tensor: torch.Tensor, name: str) -> None:

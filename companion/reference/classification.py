@@ -25,7 +25,20 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_floating, check_range, check_reduction, check_same_shape, check_tensor, reduce
+from .._checks import (
+    check_broadcasts,
+    check_floating,
+    check_index_dtype,
+    check_int,
+    check_number,
+    check_reduction,
+    check_same_shape,
+    check_shape,
+    check_tensor,
+    reduce,
+    require_class_indices,
+    require_probabilities,
+)
 
 __all__ = [
     "binary_cross_entropy",
@@ -76,9 +89,7 @@ def log_sigmoid(x: torch.Tensor) -> torch.Tensor:
 
 
 def _check_ignore_index(ignore_index: int) -> int:
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
-        raise TypeError(f"ignore_index must be an int, got {type(ignore_index).__name__}")
-    return ignore_index
+    return check_int(ignore_index, "ignore_index")
 
 
 def _batched(input: torch.Tensor) -> tuple[torch.Tensor, bool]:
@@ -94,8 +105,7 @@ def _class_weight(weight: torch.Tensor | None, x: torch.Tensor) -> torch.Tensor:
     if weight is None:
         return torch.ones(n_classes, dtype=x.dtype, device=x.device)
     check_floating(weight, "weight")
-    if weight.shape != (n_classes,):
-        raise ValueError(f"weight must have shape ({n_classes},), one weight per class, got {tuple(weight.shape)}")
+    check_shape(weight, "weight", (n_classes,), ", one weight per class")
     return weight
 
 
@@ -105,22 +115,14 @@ def _class_indices(target: torch.Tensor, x: torch.Tensor, ignore_index: int) -> 
     Returns the indices with ignored positions replaced by 0 (safe to ``gather``)
     and the mask of the positions that count.
     """
-    if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
-        raise TypeError(f"class-index target must be an integer tensor, got dtype {target.dtype}")
+    target = check_index_dtype(target, "target")
     expected = (x.shape[0], *x.shape[2:])
     if tuple(target.shape) != expected:
         raise ValueError(
             f"target must have shape {expected} for input of shape {tuple(x.shape)}, got {tuple(target.shape)}"
         )
-    target = target.long()
     keep = target != ignore_index
-    n_classes = x.shape[1]
-    bad = keep & ((target < 0) | (target >= n_classes))
-    if bool(bad.any()):
-        raise ValueError(
-            f"target holds class index {int(target[bad][0])}, outside [0, {n_classes - 1}] "
-            f"(and not ignore_index={ignore_index})"
-        )
+    require_class_indices(target, "target", x.shape[1], ignore_index)
     return torch.where(keep, target, torch.zeros_like(target)), keep
 
 
@@ -279,9 +281,7 @@ def cross_entropy(
     """
     reduction = check_reduction(reduction)
     ignore_index = _check_ignore_index(ignore_index)
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
-        raise TypeError(f"label_smoothing must be a number, got {type(label_smoothing).__name__}")
-    eps = float(check_range(label_smoothing, "label_smoothing", 0.0, 1.0))
+    eps = check_number(label_smoothing, "label_smoothing", low=0.0, high=1.0)
     check_floating(input, "input")
     check_tensor(target, "target")
     x, unbatched = _batched(input)
@@ -310,20 +310,6 @@ def cross_entropy(
         total = w_y.sum()
         return (1 - eps) * (picked.sum() / total) + (eps / n_classes) * (spread.sum() / total)
     return _finish((1 - eps) * picked + (eps / n_classes) * spread, 1, reduction, unbatched)
-
-
-def _check_probabilities(value: torch.Tensor, name: str) -> None:
-    if bool(((value < 0) | (value > 1)).any()) or bool(value.isnan().any()):
-        raise ValueError(f"every element of {name} must be in [0, 1]")
-
-
-def _check_broadcasts(value: torch.Tensor, name: str, shape: torch.Size, to: str) -> None:
-    try:
-        result = torch.broadcast_shapes(value.shape, shape)
-    except RuntimeError:
-        result = None
-    if result != shape:
-        raise ValueError(f"{name} of shape {tuple(value.shape)} does not broadcast to the {to} shape {tuple(shape)}")
 
 
 def binary_cross_entropy(
@@ -371,14 +357,14 @@ def binary_cross_entropy(
     check_floating(input, "input")
     check_floating(target, "target")
     check_same_shape(input, target)
-    _check_probabilities(input, "input")
-    _check_probabilities(target, "target")
+    require_probabilities(input, "input")
+    require_probabilities(target, "target")
     log_p = torch.clamp(torch.log(input), min=LOG_CLAMP)
     log_q = torch.clamp(torch.log1p(-input), min=LOG_CLAMP)  # log(1 - p)
     loss = -(target * log_p + (1 - target) * log_q)
     if weight is not None:
         check_floating(weight, "weight")
-        _check_broadcasts(weight, "weight", input.shape, "input")
+        check_broadcasts(weight, "weight", input.shape, "input")
         loss = weight * loss
     return reduce(loss, reduction)
 
@@ -435,11 +421,11 @@ def binary_cross_entropy_with_logits(
     positive = -target * log_sigmoid(input)
     if pos_weight is not None:
         check_floating(pos_weight, "pos_weight")
-        _check_broadcasts(pos_weight, "pos_weight", input.shape, "input")
+        check_broadcasts(pos_weight, "pos_weight", input.shape, "input")
         positive = pos_weight * positive
     loss = positive - (1 - target) * log_sigmoid(-input)
     if weight is not None:
         check_floating(weight, "weight")
-        _check_broadcasts(weight, "weight", input.shape, "input")
+        check_broadcasts(weight, "weight", input.shape, "input")
         loss = weight * loss
     return reduce(loss, reduction)
