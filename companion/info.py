@@ -267,7 +267,7 @@ def logsumexp(x: Any, *, dim: int = -1, keepdim: bool = False) -> Array:
         m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
         total_t = torch.exp(x - m).sum(dim, keepdim=True)
         # an all -inf slice: log(0) = -inf, taken from a where so that its gradient is 0, not 0/0
-        some = total_t > 0
+        some = total_t != 0  # NaN stays NaN
         out = torch.where(some, m + torch.log(torch.where(some, total_t, torch.ones_like(total_t))), -torch.inf)
         return out if keepdim else out.squeeze(dim)
     top = np.max(x, axis=dim, keepdims=True)

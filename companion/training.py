@@ -442,6 +442,7 @@ def fit(
     check_instance(optimizer, "optimizer", torch.optim.Optimizer, "a torch.optim.Optimizer")
     _check_optimizer_owns_model(optimizer, model)
     epochs = check_int(epochs, "epochs", low=1)
+    progress = check_bool(progress, "progress")
     check_choice(scheduler_step, "scheduler_step", _SCHEDULER_STEPS)
     plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
     if scheduler is not None:

@@ -77,12 +77,21 @@ def log_softmax(x: torch.Tensor, dim: int = 1) -> torch.Tensor:
 def log_sigmoid(x: torch.Tensor) -> torch.Tensor:
     r"""Log of the sigmoid without overflow: :math:`\log \sigma(x) = \min(x, 0) - \log(1 + e^{-|x|})`.
 
+    Computed as :math:`x - \log(1 + e^{x})` for :math:`x < 0` and :math:`-\log(1 + e^{-x})`
+    otherwise, which is the same number and has the right gradient :math:`\sigma(-x)` at 0.
+
     Examples
     --------
     >>> log_sigmoid(torch.tensor([-200.0, 0.0, 200.0]))
     tensor([-200.0000,   -0.6931,    0.0000])
     """
-    return torch.clamp(x, max=0) - torch.log1p(torch.exp(-x.abs()))
+    # two smooth branches, each fed only its own side of 0, so that the gradient is
+    # sigma(-x) everywhere (1/2 at x = 0; |x| and clamp have no useful derivative there)
+    # and the unused branch never overflows into a NaN gradient
+    negative = x < 0
+    low = torch.where(negative, x, torch.zeros_like(x))
+    high = torch.where(negative, torch.zeros_like(x), x)
+    return torch.where(negative, low - torch.log1p(torch.exp(low)), -torch.log1p(torch.exp(-high)))
 
 
 # --- shared checks ---------------------------------------------------------------
@@ -303,9 +312,11 @@ def cross_entropy(
     zero = torch.zeros((), dtype=x.dtype, device=x.device)
     w_y = torch.where(keep, w[safe], zero)
     picked = -w_y * _pick(log_p, safe)  # the weighted NLL of the target class
-    spread = -(w_c * log_p).sum(dim=1)  # the same for every class, summed
     picked = torch.where(keep, picked, zero)
-    spread = torch.where(keep, spread, zero)
+    if eps == 0:  # no smoothing term: a class of logit -inf (log p = -inf) must not give 0 * inf = NaN
+        spread = torch.zeros_like(picked)
+    else:
+        spread = torch.where(keep, -(w_c * log_p).sum(dim=1), zero)  # the same for every class, summed
     if reduction == "mean":  # each term over the target weights: 0/0 = NaN when they sum to 0, as in torch
         total = w_y.sum()
         return (1 - eps) * (picked.sum() / total) + (eps / n_classes) * (spread.sum() / total)

@@ -57,6 +57,8 @@ def extended_targets(target: torch.Tensor, blank: int = 0) -> torch.Tensor:
     >>> extended_targets(torch.tensor([3, 3, 1]), blank=0)
     tensor([0, 3, 0, 3, 0, 1, 0])
     """
+    blank = check_int(blank, "blank")
+    target = check_index_dtype(target, "target")
     ext = torch.full((2 * target.numel() + 1,), blank, dtype=torch.long, device=target.device)
     ext[1::2] = target
     return ext

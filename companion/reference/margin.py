@@ -36,6 +36,7 @@ from .._checks import (
     reduce,
     require_class_indices,
 )
+from .classification import log_sigmoid
 
 __all__ = [
     "hinge_embedding_loss",
@@ -162,7 +163,7 @@ def soft_margin_loss(
     target = check_sign_target(target, "target", input)
     check_same_shape(input, target)
     z = -target * input
-    loss = torch.clamp(z, min=0) + torch.log1p(torch.exp(-torch.abs(z)))  # log(1 + e^z), never overflows
+    loss = -log_sigmoid(-z)  # log(1 + e^z) = max(0, z) + log(1 + e^{-|z|}), never overflows
     return reduce(loss, reduction)
 
 
