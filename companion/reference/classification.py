@@ -91,7 +91,7 @@ def log_sigmoid(x: torch.Tensor) -> torch.Tensor:
     negative = x < 0
     low = torch.where(negative, x, torch.zeros_like(x))
     high = torch.where(negative, torch.zeros_like(x), x)
-    return torch.where(negative, low - torch.log1p(torch.exp(low)), -torch.log1p(torch.exp(-high)))
+    return torch.where(negative, low - torch.log1p(torch.exp(low)), 0.0 - torch.log1p(torch.exp(-high)))
 
 
 # --- shared checks ---------------------------------------------------------------
