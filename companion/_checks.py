@@ -1,4 +1,16 @@
-"""Argument checks shared by the package: every bad input gets a clear error naming the argument."""
+"""Argument checks shared by the package: every bad input gets a clear error naming the argument.
+
+The torch side and the Keras side (``companion/keras/_checks.py`` re-exports from here) use
+these checks and no others. The rules they implement, and the NaN policy of each family of
+functions, are stated in ``book/api.md`` ("Arguments, errors and NaN"):
+
+* numbers are Python or NumPy reals, never ``bool``; NaN fails every range check;
+* flags are ``bool`` or ``np.bool_`` only;
+* class-index targets of any integer dtype are converted to int64 (``bool`` refused), ±1
+  targets to the input's floating dtype before any arithmetic;
+* value checks on tensors go through :func:`require`: ``ValueError`` in eager CPU code, a
+  device-side assertion elsewhere, never a host-device synchronisation.
+"""
 
 from __future__ import annotations
 

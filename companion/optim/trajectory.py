@@ -10,7 +10,6 @@ function.
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -130,9 +129,7 @@ def trajectory(
         losses = [value(x).detach()]
     for k in range(steps):
         if lr_at is not None:
-            lr = float(lr_at(k))
-            if not (math.isfinite(lr) and lr >= 0):
-                raise ValueError(f"lr_at({k}) must be a finite number >= 0, got {lr}")
+            lr = check_number(lr_at(k), f"lr_at({k})", low=0.0)
             for group in optimizer.param_groups:
                 group["lr"] = lr
         optimizer.step(closure)
