@@ -274,11 +274,11 @@ def mape(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     _pair(input, target)
     _nonempty(input, "mape")
     require_not_nan(input, "input")
+    require_not_nan(target, "target")
     require(
-        lambda t: (t != 0) & torch.isfinite(t),
+        lambda t: t != 0,
         target,
-        "target must be finite and nonzero: mape is undefined for a target of 0 (a relative error to 0), "
-        "use an absolute error",
+        "mape is undefined for a target of 0 (a relative error to 0); use an absolute error",
     )
     return 100 * ((input - target).abs() / target.abs()).mean()
 
@@ -301,5 +301,6 @@ def msle(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     _pair(input, target)
     _nonempty(input, "msle")
     for value, name in ((input, "input"), (target, "target")):
-        require(lambda t: t >= 0, value, f"msle needs non-negative values, but {name} has a negative (or NaN) entry")
+        require_not_nan(value, name)
+        require(lambda t: t >= 0, value, f"msle needs non-negative values, but {name} has a negative entry")
     return ((torch.log1p(input) - torch.log1p(target)) ** 2).mean()
