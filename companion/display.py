@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import linecache
 import math
 import re
 import sys
@@ -26,15 +27,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._checks import check_bool, check_int
+
 __all__ = ["fmt", "show", "show_source"]
 
 
 def _check_precision(precision: int) -> int:
-    if isinstance(precision, bool) or not isinstance(precision, int):
-        raise TypeError(f"precision must be an int, got {type(precision).__name__}")
-    if not 0 <= precision <= 15:
-        raise ValueError(f"precision must be between 0 and 15, got {precision}")
-    return precision
+    return check_int(precision, "precision", low=0, high=15)
 
 
 def _fmt_float(value: float, precision: int) -> str:
@@ -85,15 +84,15 @@ def _fmt_pandas(value: Any, precision: int) -> str | None:
     if pd is None or not isinstance(value, (pd.DataFrame, pd.Series)):
         return None
     rounded = value.copy()
-    columns = [value.name] if isinstance(value, pd.Series) else list(value.columns)
-    frame = rounded.to_frame() if isinstance(value, pd.Series) else rounded
-    for col in columns:
-        if pd.api.types.is_float_dtype(frame[col]):
-            frame[col] = frame[col].round(precision) + 0.0
-    if isinstance(value, pd.Series):
-        rounded = frame[columns[0]]
+    if isinstance(value, pd.Series):  # a Series may have no name (None): round it directly, not by column
+        if pd.api.types.is_float_dtype(rounded):
+            rounded = rounded.round(precision) + 0.0
+    else:
+        for col in rounded.columns:
+            if pd.api.types.is_float_dtype(rounded[col]):
+                rounded[col] = rounded[col].round(precision) + 0.0
     with pd.option_context("display.precision", precision, "display.width", 120):
-        text: str = rounded.to_string() if isinstance(value, pd.Series) else frame.to_string()
+        text: str = rounded.to_string()
     return text
 
 
@@ -201,10 +200,20 @@ def show_source(obj: Any, *, docstring: bool = True) -> None:
         computation alone.
 
     """
+    docstring = check_bool(docstring, "docstring")
     try:
         source = textwrap.dedent(inspect.getsource(obj))
-    except (TypeError, OSError) as exc:
-        raise TypeError(f"show_source needs a function, class or module defined in a file: {exc}") from None
+    except (TypeError, OSError, SyntaxError) as exc:
+        # a lambda is part of a statement; inspect's block finder can fail on it (IndentationError):
+        # show the line that defines it
+        code = getattr(obj, "__code__", None)
+        line = linecache.getline(code.co_filename, code.co_firstlineno) if code is not None else ""
+        if getattr(obj, "__name__", None) != "<lambda>" or not line:
+            raise TypeError(f"show_source needs a function, class or module defined in a file: {exc}") from None
+        source = line.strip()
     if not docstring and not inspect.ismodule(obj):
-        source = _strip_docstring(source)
+        try:
+            source = _strip_docstring(source)
+        except SyntaxError:  # a fragment that does not parse alone: show it whole
+            pass
     print(source.rstrip("\n"))

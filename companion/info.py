@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._checks import check_bool, check_int, check_number
+
 __all__ = [
     "binary_entropy",
     "cross_entropy",
@@ -62,8 +64,7 @@ def _same_kind(a: Array, b: Array, names: tuple[str, str]) -> None:
 
 
 def _check_dim(x: Array, dim: int) -> int:
-    if isinstance(dim, bool) or not isinstance(dim, int):
-        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+    dim = check_int(dim, "dim")
     if x.ndim == 0:
         raise ValueError("a distribution needs at least one dimension, got a scalar")
     if not -x.ndim <= dim < x.ndim:
@@ -74,9 +75,8 @@ def _check_dim(x: Array, dim: int) -> int:
 def _log_base(base: float | None) -> float:
     if base is None:
         return 1.0
-    if isinstance(base, bool) or not isinstance(base, (int, float)) or not math.isfinite(base):
-        raise TypeError(f"base must be a positive number other than 1, or None, got {base!r}")
-    if base <= 0 or base == 1:
+    base = check_number(base, "base", above=0.0)
+    if base == 1:
         raise ValueError(f"base must be a positive number other than 1, or None, got {base}")
     return math.log(base)
 
@@ -261,10 +261,14 @@ def logsumexp(x: Any, *, dim: int = -1, keepdim: bool = False) -> Array:
     """
     x = _as_array(x, "x")
     dim = _check_dim(x, dim)
+    keepdim = check_bool(keepdim, "keepdim")
     if isinstance(x, torch.Tensor):
         m = x.detach().amax(dim, keepdim=True)
         m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
-        out = m + torch.log(torch.exp(x - m).sum(dim, keepdim=True))
+        total_t = torch.exp(x - m).sum(dim, keepdim=True)
+        # an all -inf slice: log(0) = -inf, taken from a where so that its gradient is 0, not 0/0
+        some = total_t != 0  # NaN stays NaN
+        out = torch.where(some, m + torch.log(torch.where(some, total_t, torch.ones_like(total_t))), -torch.inf)
         return out if keepdim else out.squeeze(dim)
     top = np.max(x, axis=dim, keepdims=True)
     top = np.where(np.isfinite(top), top, 0)

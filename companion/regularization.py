@@ -11,12 +11,13 @@ regularization produce exact zeros.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
 import torch
 from torch import nn
+
+from ._checks import check_bool, check_floating, check_instance, check_number
 
 __all__ = [
     "NO_DECAY_MODULES",
@@ -43,11 +44,7 @@ NO_DECAY_MODULES: tuple[type[nn.Module], ...] = (
 
 
 def _check_weight(weight: float, name: str = "weight") -> float:
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(weight).__name__}")
-    if not math.isfinite(weight) or weight < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {weight}")
-    return float(weight)
+    return check_number(weight, name, low=0.0)
 
 
 def _tensors(params: Params) -> list[torch.Tensor]:
@@ -67,10 +64,7 @@ def _tensors(params: Params) -> list[torch.Tensor]:
     if not tensors:
         raise ValueError("params is empty: there is nothing to penalize")
     for i, t in enumerate(tensors):
-        if not isinstance(t, torch.Tensor):
-            raise TypeError(f"params[{i}] must be a tensor, got {type(t).__name__}")
-        if not t.is_floating_point():
-            raise TypeError(f"params[{i}] must be a floating-point tensor, got dtype {t.dtype}")
+        check_floating(t, f"params[{i}]")
     return tensors
 
 
@@ -128,6 +122,7 @@ def l2_penalty(params: Params, weight: float = 1.0, *, half: bool = True) -> tor
     (tensor(1.2500), tensor(2.5000))
     """
     weight = _check_weight(weight)
+    half = check_bool(half, "half")
     factor = 0.5 * weight if half else weight
     return factor * torch.stack([t.pow(2).sum() for t in _tensors(params)]).sum()
 
@@ -161,8 +156,7 @@ def decay_parameters(
     >>> [tuple(p.shape) for p in decay], [tuple(p.shape) for p in no_decay]
     ([(8, 4), (1, 8)], [(8,), (8,), (8,), (1,)])
     """
-    if not isinstance(module, nn.Module):
-        raise TypeError(f"module must be an nn.Module, got {type(module).__name__}")
+    check_instance(module, "module", nn.Module, "an nn.Module")
     penalize: set[int] = set()
     for sub in module.modules():
         if isinstance(sub, no_decay_modules):

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from ._checks import check_bool, check_int
+
 __all__ = ["DEVICE_ENV", "NONDETERMINISTIC_ON_CUDA", "Captured", "device", "quiet", "setup"]
 
 #: Environment variable that overrides the device chosen by :func:`device`.
@@ -85,11 +87,8 @@ def setup(seed: int = 0, *, deterministic: bool = True) -> None:
     >>> bool(torch.equal(a, torch.rand(2)))
     True
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if not 0 <= int(seed) < 2**32:
-        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
-    seed = int(seed)
+    seed = check_int(seed, "seed", low=0, high=2**32 - 1)
+    deterministic = check_bool(deterministic, "deterministic")
 
     for name, value in _QUIET_ENV.items():
         os.environ.setdefault(name, value)

@@ -33,6 +33,15 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from ._checks import (
+    check_bool,
+    check_callable,
+    check_choice,
+    check_instance,
+    check_int,
+    check_number,
+    check_tensor,
+)
 from .display import fmt
 from .runtime import device as default_device
 
@@ -73,8 +82,8 @@ def accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> float:
     >>> accuracy(torch.tensor([[2.0, 1.0], [0.0, 3.0]]), torch.tensor([0, 0]))
     0.5
     """
-    if not isinstance(outputs, torch.Tensor) or not isinstance(targets, torch.Tensor):
-        raise TypeError("outputs and targets must be tensors")
+    check_tensor(outputs, "outputs")
+    check_tensor(targets, "targets")
     if outputs.shape == targets.shape:
         predicted = (outputs > 0).to(targets.dtype)
     elif outputs.ndim == 2 and targets.ndim == 1 and outputs.shape[0] == targets.shape[0]:
@@ -131,18 +140,11 @@ class EarlyStopping:
     restore_best: bool = True
 
     def __post_init__(self) -> None:
-        if isinstance(self.patience, bool) or not isinstance(self.patience, int):
-            raise TypeError(f"patience must be an int, got {type(self.patience).__name__}")
-        if self.patience < 1:
-            raise ValueError(f"patience must be >= 1, got {self.patience}")
-        if not isinstance(self.monitor, str):
-            raise TypeError(f"monitor must be a column name, got {type(self.monitor).__name__}")
-        if self.mode not in _MODES:
-            raise ValueError(f"mode must be one of {_MODES}, got {self.mode!r}")
-        if isinstance(self.min_delta, bool) or not isinstance(self.min_delta, (int, float)):
-            raise TypeError(f"min_delta must be a number, got {type(self.min_delta).__name__}")
-        if not (math.isfinite(self.min_delta) and self.min_delta >= 0):
-            raise ValueError(f"min_delta must be a finite number >= 0, got {self.min_delta}")
+        self.patience = check_int(self.patience, "patience", low=1)
+        check_instance(self.monitor, "monitor", str, "a column name (str)")
+        check_choice(self.mode, "mode", _MODES)
+        self.min_delta = check_number(self.min_delta, "min_delta", low=0.0)
+        self.restore_best = check_bool(self.restore_best, "restore_best")
 
     def improves(self, value: float, best: float | None) -> bool:
         """Whether ``value`` improves on ``best`` (``None``: nothing seen yet)."""
@@ -157,6 +159,17 @@ class EarlyStopping:
 
 # ---------------------------------------------------------------------------
 # helpers
+
+
+def _check_optimizer_owns_model(optimizer: torch.optim.Optimizer, model: nn.Module) -> None:
+    """``ValueError`` when the optimizer updates none of the model's trainable parameters (it would never train)."""
+    mine = {id(p) for p in model.parameters() if p.requires_grad}
+    held = [p for group in optimizer.param_groups for p in group["params"]]
+    if mine and not any(id(p) in mine for p in held):
+        raise ValueError(
+            f"optimizer holds {len(held)} parameter(s), none of them the model's: build it from model.parameters() "
+            "(a fresh model after the optimizer was made?)"
+        )
 
 
 def _resolve_device(dev: torch.device | str | None) -> torch.device:
@@ -201,12 +214,13 @@ def _check_metrics(metrics: Mapping[str, Metric] | None) -> dict[str, Metric]:
             raise ValueError(f"metric names must be identifiers, got {name!r}")
         if name == "loss":
             raise ValueError("'loss' is reserved for the loss; choose another metric name")
-        if not callable(fn):
-            raise TypeError(f"metrics[{name!r}] must be callable, got {type(fn).__name__}")
+        check_callable(fn, f"metrics[{name!r}]")
     return dict(metrics)
 
 
-def _compute_metrics(metrics: Mapping[str, Metric], outputs: list[torch.Tensor], targets: list[torch.Tensor]) -> dict[str, float]:
+def _compute_metrics(
+    metrics: Mapping[str, Metric], outputs: list[torch.Tensor], targets: list[torch.Tensor]
+) -> dict[str, float]:
     if not metrics:
         return {}
     out, tgt = torch.cat(outputs), torch.cat(targets)
@@ -423,18 +437,13 @@ def fit(
     import pandas as pd
 
     # ---- checks -----------------------------------------------------------
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
-    if not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int):
-        raise TypeError(f"epochs must be an int, got {type(epochs).__name__}")
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
-    if scheduler_step not in _SCHEDULER_STEPS:
-        raise ValueError(f"scheduler_step must be one of {_SCHEDULER_STEPS}, got {scheduler_step!r}")
+    check_instance(model, "model", nn.Module, "an nn.Module")
+    check_callable(loss_fn, "loss_fn")
+    check_instance(optimizer, "optimizer", torch.optim.Optimizer, "a torch.optim.Optimizer")
+    _check_optimizer_owns_model(optimizer, model)
+    epochs = check_int(epochs, "epochs", low=1)
+    progress = check_bool(progress, "progress")
+    check_choice(scheduler_step, "scheduler_step", _SCHEDULER_STEPS)
     plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
     if scheduler is not None:
         if not callable(getattr(scheduler, "step", None)):
@@ -444,18 +453,14 @@ def fit(
         if plateau and scheduler_step != "epoch":
             raise ValueError("ReduceLROnPlateau reads a per-epoch value: use scheduler_step='epoch'")
     if clip_grad_norm is not None:
-        if isinstance(clip_grad_norm, bool) or not isinstance(clip_grad_norm, (int, float)):
-            raise TypeError(f"clip_grad_norm must be a number or None, got {type(clip_grad_norm).__name__}")
-        if not (math.isfinite(clip_grad_norm) and clip_grad_norm > 0):
-            raise ValueError(f"clip_grad_norm must be a finite number > 0, got {clip_grad_norm}")
-    if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
-        raise TypeError(f"early_stopping must be an EarlyStopping, got {type(early_stopping).__name__}")
-    if penalty is not None and not callable(penalty):
-        raise TypeError(f"penalty must be callable, got {type(penalty).__name__}")
+        clip_grad_norm = check_number(clip_grad_norm, "clip_grad_norm", above=0.0)
+    if early_stopping is not None:
+        check_instance(early_stopping, "early_stopping", EarlyStopping, "an EarlyStopping or None")
+    if penalty is not None:
+        check_callable(penalty, "penalty")
     callbacks = list(callbacks)
     for i, cb in enumerate(callbacks):
-        if not callable(cb):
-            raise TypeError(f"callbacks[{i}] must be callable, got {type(cb).__name__}")
+        check_callable(cb, f"callbacks[{i}]")
     metrics = _check_metrics(metrics)
 
     columns = ["train_loss"] + (["penalty"] if penalty is not None else []) + [f"train_{m}" for m in metrics]

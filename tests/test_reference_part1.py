@@ -538,7 +538,7 @@ def test_batchmean_only_for_kl_div() -> None:
 @pytest.mark.parametrize(
     "call, error, match",
     [
-        (lambda: cross_entropy(X2, torch.tensor([0, 1, 4])), ValueError, "class index 4"),
+        (lambda: cross_entropy(X2, torch.tensor([0, 1, 4])), ValueError, r"class indices in \[0, 3\].*found 4"),
         (lambda: cross_entropy(X2, torch.tensor([0, 1])), ValueError, "target must have shape"),
         (lambda: cross_entropy(X2, T2, torch.ones(3)), ValueError, "weight must have shape"),
         (lambda: cross_entropy(X2, T2, label_smoothing=1.5), ValueError, "label_smoothing"),
@@ -546,11 +546,11 @@ def test_batchmean_only_for_kl_div() -> None:
         (lambda: cross_entropy(X2, T2.float()[:, None].expand(3, 4).contiguous()[:, :3]), ValueError, "shape"),
         (lambda: nll_loss(X2, T2.float()), TypeError, "integer"),
         (lambda: nll_loss(X2, T2, ignore_index=1.0), TypeError, "ignore_index"),
-        (lambda: binary_cross_entropy(P2 + 1, Y2), ValueError, "input must be in"),
-        (lambda: binary_cross_entropy(P2, Y2 - 1), ValueError, "target must be in"),
+        (lambda: binary_cross_entropy(P2 + 1, Y2), ValueError, r"input must hold values in \[0, 1\]"),
+        (lambda: binary_cross_entropy(P2, Y2 - 1), ValueError, r"target must hold values in \[0, 1\]"),
         (lambda: binary_cross_entropy(P2, Y2, torch.ones(2)), ValueError, "weight"),
         (lambda: binary_cross_entropy_with_logits(X2, Y2, pos_weight=torch.ones(3)), ValueError, "pos_weight"),
-        (lambda: gaussian_nll_loss(X2, Y2, -P2), ValueError, "negative"),
+        (lambda: gaussian_nll_loss(X2, Y2, -P2), ValueError, r"var must be >= 0"),
         (lambda: gaussian_nll_loss(X2, Y2, -1.0), ValueError, "var"),
         (lambda: poisson_nll_loss(X2, Y2[:2]), ValueError, "same shape"),
         (lambda: smooth_l1_loss(X2, Y2, beta=-1.0), ValueError, "beta"),

@@ -10,31 +10,23 @@ graph.
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
 import keras
 import numpy as np
 
-from .._checks import check_range
+from .._checks import check_bool, check_number
 
-
-def check_number(value: object, name: str, *, low: float | None = None, high: float | None = None) -> float:
-    """``value`` as a float: ``TypeError`` unless a real number, ``ValueError`` unless finite and in range."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return check_range(value, name, -math.inf if low is None else low, math.inf if high is None else high)
-
-
-def check_bool(value: object, name: str) -> bool:
-    """``value`` if it is a bool, else ``TypeError`` (a string such as ``"False"`` would be truthy)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
+__all__ = [
+    "check_bool",
+    "check_number",
+    "check_probabilities",
+    "concrete",
+    "shapes_agree",
+    "static_shape",
+    "widened",
+]
 
 
 def concrete(x: Any) -> np.ndarray | None:
@@ -69,3 +61,17 @@ def static_shape(x: Any) -> tuple[int | None, ...]:
 def shapes_agree(a: tuple[int | None, ...], b: tuple[int | None, ...]) -> bool:
     """Whether two static shapes can be equal (a ``None`` dimension matches anything)."""
     return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b, strict=True))
+
+
+HALF = ("float16", "bfloat16")
+
+
+def widened(y_pred: Any) -> tuple[Any, str]:
+    """``y_pred`` in float32 when it is half precision (float16, bfloat16), and its own dtype name.
+
+    In half precision ``1 - keras.config.epsilon()`` rounds to 1, so the clip that keeps a
+    probability of exactly 1 away from ``log(0)`` does nothing; the losses compute in float32
+    and cast the result back.
+    """
+    dtype = keras.backend.standardize_dtype(y_pred.dtype)
+    return (keras.ops.cast(y_pred, "float32") if dtype in HALF else y_pred), dtype

@@ -59,7 +59,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from ._checks import check_bool, check_number, check_probabilities, concrete, shapes_agree, static_shape
+from ._checks import check_bool, check_number, check_probabilities, concrete, shapes_agree, static_shape, widened
 
 __all__ = ["BinaryFocalLoss", "binary_focal_loss"]
 
@@ -142,6 +142,8 @@ def binary_focal_loss(
     gamma = check_number(gamma, "gamma", low=0.0)
     from_logits = check_bool(from_logits, "from_logits")
     y_true, y_pred = _binary_inputs(y_true, y_pred, from_logits)
+    y_pred, dtype = widened(y_pred)  # half precision: 1 - eps would round to 1
+    y_true = ops.cast(y_true, y_pred.dtype)
 
     if from_logits:
         loss = ops.binary_crossentropy(y_true, y_pred, from_logits=True)
@@ -161,7 +163,7 @@ def binary_focal_loss(
             loss = ops.power(y_true * (1.0 - p) + (1.0 - y_true) * p, gamma) * loss
     if alpha is not None:
         loss = (alpha * y_true + (1.0 - alpha) * (1.0 - y_true)) * loss
-    return ops.mean(loss, axis=-1)
+    return ops.cast(ops.mean(loss, axis=-1), dtype)
 
 
 @keras.saving.register_keras_serializable(package="companion")

@@ -45,7 +45,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from ._checks import check_bool, check_number, check_probabilities, concrete, shapes_agree, static_shape
+from ._checks import check_bool, check_number, check_probabilities, concrete, shapes_agree, static_shape, widened
 
 __all__ = ["DEFAULT_A", "SymmetricCrossEntropy", "symmetric_cross_entropy"]
 
@@ -136,8 +136,9 @@ def symmetric_cross_entropy(
     alpha, beta, A = _check_weights(alpha, beta, A)
     from_logits = check_bool(from_logits, "from_logits")
     y_true, y_pred = _sparse_inputs(y_true, y_pred, from_logits)
+    y_pred, dtype = widened(y_pred)  # half precision: 1 - eps would round to 1
     ce = ops.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits)  # -log p_y
-    return alpha * ce + (beta * A) * ops.expm1(-ce)  # -A (1 - p_y) = A expm1(log p_y)
+    return ops.cast(alpha * ce + (beta * A) * ops.expm1(-ce), dtype)  # -A (1 - p_y) = A expm1(log p_y)
 
 
 @keras.saving.register_keras_serializable(package="companion")

@@ -7,6 +7,11 @@
   :class:`SCELoss`);
 * :mod:`~companion.losses.log_cosh`: the log-cosh regression loss, stable for any residual
   (:func:`log_cosh_loss`, :class:`LogCoshLoss`).
+
+NaN policy: logits are not inspected (a check would cost a host-device sync per step), so NaN
+logits give a NaN loss, as in torch; targets are checked, and a NaN target raises ``ValueError``
+on the CPU (a device-side assertion elsewhere). An empty batch gives 0 (``'sum'``) or NaN
+(``'mean'``), as in torch.
 """
 
 from __future__ import annotations

@@ -4,7 +4,24 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_floating, check_number, check_tensor, require
+from .._checks import (
+    check_floating,
+    check_index_dtype,
+    check_int,
+    check_number,
+    check_same_device,
+    require_class_indices,
+)
+
+__all__ = [
+    "check_alpha",
+    "check_class_targets",
+    "check_gamma",
+    "check_ignore_index",
+    "check_number",
+    "compute_dtype",
+    "reduce_class_loss",
+]
 
 
 def check_alpha(alpha: float | None) -> float | None:
@@ -17,6 +34,11 @@ def check_alpha(alpha: float | None) -> float | None:
 def check_gamma(gamma: float) -> float:
     """The focusing parameter of the focal loss: a finite number >= 0."""
     return check_number(gamma, "gamma", low=0.0)
+
+
+def check_ignore_index(ignore_index: object) -> int:
+    """The target value whose positions are skipped: an int (Python or NumPy)."""
+    return check_int(ignore_index, "ignore_index")
 
 
 def compute_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -34,16 +56,13 @@ def check_class_targets(
     that count, and whether the input was unbatched.
     """
     check_floating(input, "input")
-    check_tensor(target, "target")
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
-        raise TypeError(f"ignore_index must be an int, got {type(ignore_index).__name__}")
-    if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
-        raise TypeError(f"target must hold integer class indices, got dtype {target.dtype}")
+    ignore_index = check_ignore_index(ignore_index)
+    labels_any = check_index_dtype(target, "target")  # any integer dtype, as int64
     if input.dim() == 0:
         raise ValueError("input must have shape (N, C, ...) or (C,), got a 0-dimensional tensor")
     unbatched = input.dim() == 1
     logits = input.unsqueeze(0) if unbatched else input
-    labels = target.unsqueeze(0) if unbatched else target
+    labels = labels_any.unsqueeze(0) if unbatched else labels_any
     n_classes = logits.shape[1]
     if n_classes < 2:
         raise ValueError(f"input must hold logits of at least 2 classes in dimension 1, got {n_classes}")
@@ -53,23 +72,9 @@ def check_class_targets(
         raise ValueError(
             f"target must have shape {want} for input of shape {tuple(input.shape)}, got {tuple(target.shape)}"
         )
-    if target.device != input.device:
-        raise ValueError(f"target is on {target.device} but input is on {input.device}")
-    labels = labels.long()
+    check_same_device((input, "input"), (target, "target"))
     keep = labels != ignore_index
-
-    def in_range(t: torch.Tensor) -> torch.Tensor:
-        return (t == ignore_index) | ((t >= 0) & (t < n_classes))
-
-    def first_bad(t: torch.Tensor) -> str:
-        return f" (found {int(t[~in_range(t)].flatten()[0])})"
-
-    require(
-        in_range,
-        labels,
-        f"target must hold class indices in [0, {n_classes - 1}] or ignore_index={ignore_index}",
-        first_bad,
-    )
+    require_class_indices(labels, "target", n_classes, ignore_index)
     safe = torch.where(keep, labels, torch.zeros_like(labels))
     return logits, safe, keep, unbatched
 

@@ -41,8 +41,24 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import check_floating, check_reduction, check_same_shape, reduce, require, require_probabilities
-from ._common import check_alpha, check_class_targets, check_gamma, check_number, compute_dtype, reduce_class_loss
+from .._checks import (
+    check_floating,
+    check_reduction,
+    check_same_device,
+    check_same_shape,
+    reduce,
+    require,
+    require_probabilities,
+)
+from ._common import (
+    check_alpha,
+    check_class_targets,
+    check_gamma,
+    check_ignore_index,
+    check_number,
+    compute_dtype,
+    reduce_class_loss,
+)
 from ._fused import binary_focal, probs_focal, softmax_rows
 
 __all__ = [
@@ -203,9 +219,7 @@ def binary_focal_loss_from_probs(
     reduction = check_reduction(reduction)
     alpha = check_alpha(alpha)
     gamma = check_gamma(gamma)
-    eps = check_number(eps, "eps", low=0.0, high=0.5)
-    if not 0 < eps < 0.5:
-        raise ValueError(f"eps must be in (0, 0.5), got {eps}")
+    eps = check_number(eps, "eps", above=0.0, below=0.5)
     _check_binary(probs, target, "probs")
     require_probabilities(probs, "probs", "; pass logits to sigmoid_focal_loss instead")
     return probs_focal(probs, target, alpha, gamma, eps, reduction)
@@ -381,8 +395,7 @@ def _soft_target_focal(
         )
     if input.dim() == 0:
         raise ValueError("input must have shape (N, C, ...) or (C,), got a 0-dimensional tensor")
-    if target.device != input.device:
-        raise ValueError(f"target is on {target.device} but input is on {input.device}")
+    check_same_device((input, "input"), (target, "target"))
     if label_smoothing > 0:
         raise ValueError("label_smoothing applies to class-index targets; smooth probability targets beforehand")
     unbatched = input.dim() == 1
@@ -448,9 +461,7 @@ class SoftmaxFocalLoss(nn.Module):
         else:
             self.alpha = alpha  # type: ignore[assignment]
         self.gamma = check_gamma(gamma)
-        if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
-            raise TypeError(f"ignore_index must be an int, got {type(ignore_index).__name__}")
-        self.ignore_index = ignore_index
+        self.ignore_index = check_ignore_index(ignore_index)
         self.reduction = check_reduction(reduction)
         self.label_smoothing = check_number(label_smoothing, "label_smoothing", low=0.0, high=1.0)
 

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from .._checks import check_reduction
-from ._common import check_class_targets, check_number, compute_dtype, reduce_class_loss
+from ._common import check_class_targets, check_ignore_index, check_number, compute_dtype, reduce_class_loss
 from ._fused import softmax_rows
 
 __all__ = ["SCELoss", "sce_loss"]
@@ -133,9 +133,7 @@ class SCELoss(nn.Module):
     ) -> None:
         super().__init__()
         self.alpha, self.beta, self.A = _check_weights(alpha, beta, A)
-        if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
-            raise TypeError(f"ignore_index must be an int, got {type(ignore_index).__name__}")
-        self.ignore_index = ignore_index
+        self.ignore_index = check_ignore_index(ignore_index)
         self.reduction = check_reduction(reduction)
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import torch
 
-from .._checks import as_real_tensor, check_number
+from .._checks import as_real_tensor, check_bool, check_number
 
 __all__ = ["ewma"]
 
-Array = Union[np.ndarray, torch.Tensor]
+Array = np.ndarray | torch.Tensor
 
 
 def _check_beta(beta: Any) -> float:
-    beta = check_number(beta, "beta")
-    if not 0.0 <= beta < 1.0:
-        raise ValueError(f"beta must be in [0, 1), got {beta}")
-    return beta
+    return check_number(beta, "beta", low=0.0, below=1.0)
 
 
 def ewma(values: Any, beta: float, *, bias_correction: bool = False) -> Array:
@@ -60,7 +57,8 @@ def ewma(values: Any, beta: float, *, bias_correction: bool = False) -> Array:
     -------
     numpy.ndarray or torch.Tensor
         The averages :math:`v_1, \dots, v_n` (or :math:`\hat v_t`), the same kind,
-        shape and floating dtype as ``values`` (a tensor stays on its device).
+        shape and floating dtype as ``values`` (a tensor stays on its device);
+        half-precision values are averaged in float32 and rounded once at the end.
 
     Examples
     --------
@@ -73,17 +71,19 @@ def ewma(values: Any, beta: float, *, bias_correction: bool = False) -> Array:
     tensor([1.0000, 2.5000])
     """
     beta = _check_beta(beta)
-    if not isinstance(bias_correction, bool):
-        raise TypeError(f"bias_correction must be a bool, got {type(bias_correction).__name__}")
+    bias_correction = check_bool(bias_correction, "bias_correction")
     x, is_tensor = as_real_tensor(values, "values")
     if x.ndim == 0:
         raise ValueError("values must be at least one-dimensional (time along the first axis), got a scalar")
     if x.shape[0] == 0:
         raise ValueError("values is empty: there is nothing to average")
 
+    # accumulate in at least float32: in float16 a running average of a constant 10 with
+    # beta = 0.999 stalls at 8 (each step's increment rounds away), and is returned as 8
+    acc = torch.promote_types(x.dtype, torch.float32)
     out = torch.empty_like(x)
-    v = torch.zeros_like(x[0])
+    v = torch.zeros_like(x[0], dtype=acc)
     for t in range(x.shape[0]):
-        v = beta * v + (1.0 - beta) * x[t]
+        v = beta * v + (1.0 - beta) * x[t].to(acc)
         out[t] = v / (1.0 - beta ** (t + 1)) if bias_correction else v
     return out if is_tensor else out.numpy()

@@ -46,6 +46,18 @@ def _keywords(rule: Callable[..., None], **overrides: Any) -> dict[str, Any]:
     return {**defaults, **overrides}
 
 
+def _check_state_shapes(state: Any, param: torch.Tensor) -> None:
+    """``ValueError`` if a state buffer (from ``load_state_dict``, say) does not have the parameter's shape."""
+    if not isinstance(state, dict):
+        return  # the rule itself refuses it
+    for key, value in state.items():
+        if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != param.shape:
+            raise ValueError(
+                f"state[{key!r}] has shape {tuple(value.shape)} but its parameter has shape {tuple(param.shape)}: "
+                "was a state_dict loaded for other parameters?"
+            )
+
+
 class ReferenceOptimizer(torch.optim.Optimizer):
     """Base class: an optimizer that applies a by-hand ``rule`` to every parameter with a gradient.
 
@@ -82,7 +94,11 @@ class ReferenceOptimizer(torch.optim.Optimizer):
         super().add_param_group(param_group)
         group = self.param_groups[-1]
         scratch = torch.zeros(1, dtype=torch.float64)
-        type(self).rule(scratch, torch.zeros_like(scratch), {}, **{k: group[k] for k in self.hyperparameters})
+        try:
+            type(self).rule(scratch, torch.zeros_like(scratch), {}, **{k: group[k] for k in self.hyperparameters})
+        except Exception:
+            self.param_groups.pop()  # a refused group leaves the optimizer as it was
+            raise
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
@@ -95,6 +111,7 @@ class ReferenceOptimizer(torch.optim.Optimizer):
             hyper = {k: group[k] for k in self.hyperparameters}
             for p in group["params"]:
                 if p.grad is not None:
+                    _check_state_shapes(self.state[p], p)
                     type(self).rule(p, p.grad, self.state[p], **hyper)
         return loss
 

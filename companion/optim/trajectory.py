@@ -10,14 +10,12 @@ function.
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-import numpy as np
 import torch
 
-from .._checks import as_real_tensor
+from .._checks import as_real_tensor, check_callable, check_floating, check_int, check_number
 
 __all__ = ["Trajectory", "rosenbrock", "trajectory"]
 
@@ -33,11 +31,7 @@ class Trajectory(NamedTuple):
 
 
 def _check_steps(steps: Any) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
-        raise TypeError(f"steps must be an int, got {type(steps).__name__}")
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
-    return int(steps)
+    return check_int(steps, "steps", low=1)
 
 
 def _start(x0: Any) -> torch.Tensor:
@@ -105,13 +99,12 @@ def trajectory(
     >>> path.losses
     tensor([1.6000e+01, 6.4000e-01, 2.5600e-02, 1.0240e-03], dtype=torch.float64)
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    check_callable(fn, "fn")
     if not (inspect.isclass(optimizer_cls) and issubclass(optimizer_cls, torch.optim.Optimizer)):
         raise TypeError(f"optimizer_cls must be a torch.optim.Optimizer subclass, got {optimizer_cls!r}")
     steps = _check_steps(steps)
-    if lr_at is not None and not callable(lr_at):
-        raise TypeError(f"lr_at must be callable or None, got {type(lr_at).__name__}")
+    if lr_at is not None:
+        check_callable(lr_at, "lr_at")
     x = _start(x0)
 
     def value(point: torch.Tensor) -> torch.Tensor:
@@ -136,9 +129,7 @@ def trajectory(
         losses = [value(x).detach()]
     for k in range(steps):
         if lr_at is not None:
-            lr = float(lr_at(k))
-            if not (math.isfinite(lr) and lr >= 0):
-                raise ValueError(f"lr_at({k}) must be a finite number >= 0, got {lr}")
+            lr = check_number(lr_at(k), f"lr_at({k})", low=0.0)
             for group in optimizer.param_groups:
                 group["lr"] = lr
         optimizer.step(closure)
@@ -169,8 +160,8 @@ def rosenbrock(x: torch.Tensor, a: float = 1.0, b: float = 100.0) -> torch.Tenso
     >>> rosenbrock(torch.tensor([1.0, 1.0])), rosenbrock(torch.tensor([0.0, 0.0]))
     (tensor(0.), tensor(1.))
     """
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    check_floating(x, "x")
+    a, b = check_number(a, "a"), check_number(b, "b")
     if x.ndim == 0 or x.shape[-1] != 2:
         raise ValueError(f"x must have a last axis of length 2, got shape {tuple(x.shape)}")
     x1, x2 = x[..., 0], x[..., 1]

@@ -16,6 +16,11 @@ float64.
 * :mod:`~companion.reference.ctc`: ``ctc_loss``;
 * :mod:`~companion.reference.adaptive`: ``adaptive_log_softmax_with_loss``;
 * :mod:`~companion.reference.linear_ce`: ``linear_cross_entropy``.
+
+Arguments are checked like the production losses' (see ``book/api.md``): class-index targets of
+any integer dtype are converted, never wrapped, ±1 targets converted before negation. NaN policy:
+predictions are not inspected (NaN in, NaN out, as in torch); the values a function checks
+(probability inputs and targets, ``var``, the metrics' inputs) reject NaN with ``ValueError``.
 """
 
 from __future__ import annotations

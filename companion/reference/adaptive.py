@@ -30,7 +30,7 @@ from typing import Any, NamedTuple, cast
 
 import torch
 
-from .._checks import check_floating, check_tensor
+from .._checks import check_floating, check_index_dtype, require_class_indices
 
 __all__ = [
     "ASMOutput",
@@ -86,7 +86,7 @@ def _check(
 ) -> list[int]:
     """Validate the weights; return the cluster boundaries ending with the number of classes."""
     check_floating(input, "input")
-    check_tensor(head_weight, "head_weight")
+    check_floating(head_weight, "head_weight")
     if len(tail_weights) == 0:
         raise ValueError("tail_weights must hold one (projection, output) pair per cluster, got none")
     ends = [int(c) for c in cutoffs]
@@ -161,16 +161,13 @@ def adaptive_log_softmax_with_loss(
     (True, True)
     """
     ends = _check(input, head_weight, tail_weights, cutoffs)
-    check_tensor(target, "target")
+    target = check_index_dtype(target, "target")
     if target.dim() > 1 or input.dim() != target.dim() + 1 or target.shape != input.shape[:-1]:
         raise ValueError(
             f"expected target (N,) with input (N, D), or target () with input (D,); got target "
             f"{tuple(target.shape)} and input {tuple(input.shape)}"
         )
-    if target.numel() and (target.min() < 0 or target.max() >= ends[-1]):
-        raise ValueError(
-            f"target values must be in [0, {ends[-1] - 1}], got [{int(target.min())}, {int(target.max())}]"
-        )
+    require_class_indices(target, "target", ends[-1])
     unbatched = input.dim() == 1
     x, y = (input.unsqueeze(0), target.reshape(1)) if unbatched else (input, target)
 

@@ -25,7 +25,20 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_floating, check_range, check_reduction, check_same_shape, check_tensor, reduce
+from .._checks import (
+    check_broadcasts,
+    check_floating,
+    check_index_dtype,
+    check_int,
+    check_number,
+    check_reduction,
+    check_same_shape,
+    check_shape,
+    check_tensor,
+    reduce,
+    require_class_indices,
+    require_probabilities,
+)
 
 __all__ = [
     "binary_cross_entropy",
@@ -64,21 +77,28 @@ def log_softmax(x: torch.Tensor, dim: int = 1) -> torch.Tensor:
 def log_sigmoid(x: torch.Tensor) -> torch.Tensor:
     r"""Log of the sigmoid without overflow: :math:`\log \sigma(x) = \min(x, 0) - \log(1 + e^{-|x|})`.
 
+    Computed as :math:`x - \log(1 + e^{x})` for :math:`x < 0` and :math:`-\log(1 + e^{-x})`
+    otherwise, which is the same number and has the right gradient :math:`\sigma(-x)` at 0.
+
     Examples
     --------
     >>> log_sigmoid(torch.tensor([-200.0, 0.0, 200.0]))
     tensor([-200.0000,   -0.6931,    0.0000])
     """
-    return torch.clamp(x, max=0) - torch.log1p(torch.exp(-x.abs()))
+    # two smooth branches, each fed only its own side of 0, so that the gradient is
+    # sigma(-x) everywhere (1/2 at x = 0; |x| and clamp have no useful derivative there)
+    # and the unused branch never overflows into a NaN gradient
+    negative = x < 0
+    low = torch.where(negative, x, torch.zeros_like(x))
+    high = torch.where(negative, torch.zeros_like(x), x)
+    return torch.where(negative, low - torch.log1p(torch.exp(low)), 0.0 - torch.log1p(torch.exp(-high)))
 
 
 # --- shared checks ---------------------------------------------------------------
 
 
 def _check_ignore_index(ignore_index: int) -> int:
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
-        raise TypeError(f"ignore_index must be an int, got {type(ignore_index).__name__}")
-    return ignore_index
+    return check_int(ignore_index, "ignore_index")
 
 
 def _batched(input: torch.Tensor) -> tuple[torch.Tensor, bool]:
@@ -94,8 +114,7 @@ def _class_weight(weight: torch.Tensor | None, x: torch.Tensor) -> torch.Tensor:
     if weight is None:
         return torch.ones(n_classes, dtype=x.dtype, device=x.device)
     check_floating(weight, "weight")
-    if weight.shape != (n_classes,):
-        raise ValueError(f"weight must have shape ({n_classes},), one weight per class, got {tuple(weight.shape)}")
+    check_shape(weight, "weight", (n_classes,), ", one weight per class")
     return weight
 
 
@@ -105,22 +124,14 @@ def _class_indices(target: torch.Tensor, x: torch.Tensor, ignore_index: int) -> 
     Returns the indices with ignored positions replaced by 0 (safe to ``gather``)
     and the mask of the positions that count.
     """
-    if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
-        raise TypeError(f"class-index target must be an integer tensor, got dtype {target.dtype}")
+    target = check_index_dtype(target, "target")
     expected = (x.shape[0], *x.shape[2:])
     if tuple(target.shape) != expected:
         raise ValueError(
             f"target must have shape {expected} for input of shape {tuple(x.shape)}, got {tuple(target.shape)}"
         )
-    target = target.long()
     keep = target != ignore_index
-    n_classes = x.shape[1]
-    bad = keep & ((target < 0) | (target >= n_classes))
-    if bool(bad.any()):
-        raise ValueError(
-            f"target holds class index {int(target[bad][0])}, outside [0, {n_classes - 1}] "
-            f"(and not ignore_index={ignore_index})"
-        )
+    require_class_indices(target, "target", x.shape[1], ignore_index)
     return torch.where(keep, target, torch.zeros_like(target)), keep
 
 
@@ -279,9 +290,7 @@ def cross_entropy(
     """
     reduction = check_reduction(reduction)
     ignore_index = _check_ignore_index(ignore_index)
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
-        raise TypeError(f"label_smoothing must be a number, got {type(label_smoothing).__name__}")
-    eps = float(check_range(label_smoothing, "label_smoothing", 0.0, 1.0))
+    eps = check_number(label_smoothing, "label_smoothing", low=0.0, high=1.0)
     check_floating(input, "input")
     check_tensor(target, "target")
     x, unbatched = _batched(input)
@@ -303,27 +312,15 @@ def cross_entropy(
     zero = torch.zeros((), dtype=x.dtype, device=x.device)
     w_y = torch.where(keep, w[safe], zero)
     picked = -w_y * _pick(log_p, safe)  # the weighted NLL of the target class
-    spread = -(w_c * log_p).sum(dim=1)  # the same for every class, summed
     picked = torch.where(keep, picked, zero)
-    spread = torch.where(keep, spread, zero)
+    if eps == 0:  # no smoothing term: a class of logit -inf (log p = -inf) must not give 0 * inf = NaN
+        spread = torch.zeros_like(picked)
+    else:
+        spread = torch.where(keep, -(w_c * log_p).sum(dim=1), zero)  # the same for every class, summed
     if reduction == "mean":  # each term over the target weights: 0/0 = NaN when they sum to 0, as in torch
         total = w_y.sum()
         return (1 - eps) * (picked.sum() / total) + (eps / n_classes) * (spread.sum() / total)
     return _finish((1 - eps) * picked + (eps / n_classes) * spread, 1, reduction, unbatched)
-
-
-def _check_probabilities(value: torch.Tensor, name: str) -> None:
-    if bool(((value < 0) | (value > 1)).any()) or bool(value.isnan().any()):
-        raise ValueError(f"every element of {name} must be in [0, 1]")
-
-
-def _check_broadcasts(value: torch.Tensor, name: str, shape: torch.Size, to: str) -> None:
-    try:
-        result = torch.broadcast_shapes(value.shape, shape)
-    except RuntimeError:
-        result = None
-    if result != shape:
-        raise ValueError(f"{name} of shape {tuple(value.shape)} does not broadcast to the {to} shape {tuple(shape)}")
 
 
 def binary_cross_entropy(
@@ -371,14 +368,14 @@ def binary_cross_entropy(
     check_floating(input, "input")
     check_floating(target, "target")
     check_same_shape(input, target)
-    _check_probabilities(input, "input")
-    _check_probabilities(target, "target")
+    require_probabilities(input, "input")
+    require_probabilities(target, "target")
     log_p = torch.clamp(torch.log(input), min=LOG_CLAMP)
     log_q = torch.clamp(torch.log1p(-input), min=LOG_CLAMP)  # log(1 - p)
     loss = -(target * log_p + (1 - target) * log_q)
     if weight is not None:
         check_floating(weight, "weight")
-        _check_broadcasts(weight, "weight", input.shape, "input")
+        check_broadcasts(weight, "weight", input.shape, "input")
         loss = weight * loss
     return reduce(loss, reduction)
 
@@ -435,11 +432,11 @@ def binary_cross_entropy_with_logits(
     positive = -target * log_sigmoid(input)
     if pos_weight is not None:
         check_floating(pos_weight, "pos_weight")
-        _check_broadcasts(pos_weight, "pos_weight", input.shape, "input")
+        check_broadcasts(pos_weight, "pos_weight", input.shape, "input")
         positive = pos_weight * positive
     loss = positive - (1 - target) * log_sigmoid(-input)
     if weight is not None:
         check_floating(weight, "weight")
-        _check_broadcasts(weight, "weight", input.shape, "input")
+        check_broadcasts(weight, "weight", input.shape, "input")
         loss = weight * loss
     return reduce(loss, reduction)

@@ -34,7 +34,15 @@ from collections.abc import Sequence
 
 import torch
 
-from .._checks import check_floating, check_reduction, check_tensor
+from .._checks import (
+    check_bool,
+    check_floating,
+    check_index_dtype,
+    check_int,
+    check_ndim,
+    check_reduction,
+    require_class_indices,
+)
 
 __all__ = ["ctc_alpha", "ctc_loss", "extended_targets"]
 
@@ -49,6 +57,8 @@ def extended_targets(target: torch.Tensor, blank: int = 0) -> torch.Tensor:
     >>> extended_targets(torch.tensor([3, 3, 1]), blank=0)
     tensor([0, 3, 0, 3, 0, 1, 0])
     """
+    blank = check_int(blank, "blank")
+    target = check_index_dtype(target, "target")
     ext = torch.full((2 * target.numel() + 1,), blank, dtype=torch.long, device=target.device)
     ext[1::2] = target
     return ext
@@ -87,12 +97,34 @@ def ctc_alpha(log_probs: torch.Tensor, target: torch.Tensor, blank: int = 0) -> 
         step = torch.cat([neg_inf.reshape(1), prev[:-1]])  # from s - 1
         skip = torch.cat([neg_inf.expand(2), prev[:-2]])[:length]  # from s - 2
         skip = torch.where(can_skip, skip, neg_inf)
-        rows.append(torch.logsumexp(torch.stack([stay, step, skip]), dim=0) + emit[t])
+        rows.append(_logsumexp(torch.stack([stay, step, skip]), dim=0) + emit[t])
     return torch.stack(rows)
 
 
+def _logsumexp(x: torch.Tensor, dim: int) -> torch.Tensor:
+    r"""``log(sum(exp(x)))`` along ``dim`` whose gradient is 0, not NaN, where every term is ``-inf``.
+
+    ``torch.logsumexp`` of ``[-inf, -inf]`` is ``-inf`` (right) with gradient
+    :math:`e^{-\infty - (-\infty)}` = NaN; an unreachable state of the alpha recursion
+    (every alignment through it impossible) then poisons the whole gradient. Here the
+    shift by the maximum is a constant (``detach``: the result does not depend on it),
+    and a sum of 0 takes the ``-inf`` branch of a ``where``, which passes no gradient back.
+    """
+    top = x.amax(dim=dim, keepdim=True).detach()
+    top = torch.where(torch.isfinite(top), top, torch.zeros_like(top))
+    total = torch.exp(x - top).sum(dim=dim)
+    reachable = total > 0
+    safe = torch.where(reachable, total, torch.ones_like(total))
+    return torch.where(reachable, top.squeeze(dim) + torch.log(safe), torch.full_like(total, float("-inf")))
+
+
 def _as_lengths(lengths: Lengths, name: str, batch: int) -> list[int]:
-    values = torch.as_tensor(lengths).reshape(-1).tolist()
+    if isinstance(lengths, torch.Tensor):
+        values = check_index_dtype(lengths, name).reshape(-1).tolist()
+    elif isinstance(lengths, (list, tuple)):
+        values = [check_int(v, f"{name}[{i}]") for i, v in enumerate(lengths)]
+    else:
+        values = [check_int(lengths, name)]
     if len(values) != batch:
         raise ValueError(f"{name} must have one entry per sequence ({batch}), got {len(values)}")
     if any(v < 0 for v in values):
@@ -155,12 +187,11 @@ def ctc_loss(
     tensor([inf])
     """
     reduction = check_reduction(reduction)
+    zero_infinity = check_bool(zero_infinity, "zero_infinity")
+    blank = check_int(blank, "blank")
     check_floating(log_probs, "log_probs")
-    check_tensor(targets, "targets")
-    if log_probs.dim() not in (2, 3):
-        raise ValueError(f"log_probs must have shape (T, N, C) or (T, C), got {tuple(log_probs.shape)}")
-    if targets.is_floating_point() or targets.is_complex():
-        raise TypeError(f"targets must hold integer class indices, got dtype {targets.dtype}")
+    targets = check_index_dtype(targets, "targets")
+    check_ndim(log_probs, "log_probs", (2, 3), "(T, N, C) or (T, C)")
     unbatched = log_probs.dim() == 2
     if unbatched:
         log_probs, targets = log_probs.unsqueeze(1), targets.reshape(1, -1)
@@ -190,11 +221,12 @@ def ctc_loss(
         else:
             target = targets[offset : offset + tg_lens[n]]
             offset += tg_lens[n]
+        require_class_indices(target, "targets", n_classes)
         if in_lens[n] == 0:  # no frame: only the empty target has an alignment (the empty one)
             nll = log_probs.new_tensor(0.0 if tg_lens[n] == 0 else float("inf"))
         else:
             alpha = ctc_alpha(log_probs[: in_lens[n], n], target, blank)
-            nll = -torch.logsumexp(alpha[-1, -2:], dim=0)  # end in the last label or the last blank
+            nll = -_logsumexp(alpha[-1, -2:], dim=0)  # end in the last label or the last blank
         losses.append(nll)
     loss = torch.stack(losses)
 

@@ -18,7 +18,18 @@ from collections.abc import Callable
 
 import torch
 
-from .._checks import check_floating, check_reduction, check_same_shape, check_tensor, reduce
+from .._checks import (
+    check_bool,
+    check_callable,
+    check_floating,
+    check_number,
+    check_reduction,
+    check_same_shape,
+    check_shape,
+    check_sign_target,
+    check_tensor,
+    reduce,
+)
 
 __all__ = [
     "cosine_embedding_loss",
@@ -50,8 +61,8 @@ def pairwise_distance(x1: torch.Tensor, x2: torch.Tensor, p: float = 2.0, eps: f
     """
     check_floating(x1, "x1")
     check_floating(x2, "x2")
-    if not p > 0:
-        raise ValueError(f"p must be positive (or inf), got {p}")
+    p = check_number(p, "p", above=0.0, finite=False)  # inf: the maximum norm
+    eps = check_number(eps, "eps", low=0.0)
     diff = torch.abs(x1 - x2 + eps)
     if math.isinf(p):
         return diff.amax(dim=-1)
@@ -101,15 +112,15 @@ def cosine_embedding_loss(
     reduction = check_reduction(reduction)
     check_floating(input1, "input1")
     check_floating(input2, "input2")
-    check_tensor(target, "target")
+    margin = check_number(margin, "margin", low=-1.0, high=1.0)
+    target = check_sign_target(target, "target", input1)
     check_same_shape(input1, input2, "input1", "input2")
     if target.dim() > 1 or input1.dim() != target.dim() + 1:
         raise ValueError(
             "expected target of shape (N,) with inputs (N, D), or target () with inputs (D,); got "
             f"target {tuple(target.shape)} and inputs {tuple(input1.shape)}"
         )
-    if target.shape != input1.shape[:-1]:
-        raise ValueError(f"target must have shape {tuple(input1.shape[:-1])}, got {tuple(target.shape)}")
+    check_shape(target, "target", tuple(input1.shape[:-1]))
     dot = (input1 * input2).sum(dim=-1)
     norms = torch.sqrt(((input1 * input1).sum(dim=-1) + COSINE_EPS) * ((input2 * input2).sum(dim=-1) + COSINE_EPS))
     cos = dot / norms
@@ -118,14 +129,15 @@ def cosine_embedding_loss(
     return reduce(loss, reduction)
 
 
-def _check_triplet(anchor: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor, margin: float) -> None:
+def _check_triplet(
+    anchor: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor, margin: float, swap: bool
+) -> tuple[float, bool]:
     check_tensor(anchor, "anchor")
     check_tensor(positive, "positive")
     check_tensor(negative, "negative")
     check_same_shape(anchor, positive, "anchor", "positive")
     check_same_shape(anchor, negative, "anchor", "negative")
-    if not margin > 0:
-        raise ValueError(f"margin must be greater than 0, got {margin}")
+    return check_number(margin, "margin", above=0.0), check_bool(swap, "swap")
 
 
 def triplet_margin_loss(
@@ -158,7 +170,7 @@ def triplet_margin_loss(
     tensor(1.5000)
     """
     reduction = check_reduction(reduction)
-    _check_triplet(anchor, positive, negative, margin)
+    margin, swap = _check_triplet(anchor, positive, negative, margin, swap)
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
@@ -195,7 +207,9 @@ def triplet_margin_with_distance_loss(
     tensor(0.)
     """
     reduction = check_reduction(reduction)
-    _check_triplet(anchor, positive, negative, margin)
+    if distance_function is not None:
+        check_callable(distance_function, "distance_function")
+    margin, swap = _check_triplet(anchor, positive, negative, margin, swap)
     distance = pairwise_distance if distance_function is None else distance_function
     d_pos = distance(anchor, positive)
     d_neg = distance(anchor, negative)

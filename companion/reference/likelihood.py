@@ -19,7 +19,15 @@ import math
 
 import torch
 
-from .._checks import check_floating, check_reduction, check_same_shape, reduce
+from .._checks import (
+    check_bool,
+    check_floating,
+    check_number,
+    check_reduction,
+    check_same_shape,
+    reduce,
+    require_nonnegative,
+)
 
 __all__ = ["gaussian_nll_loss", "kl_div", "poisson_nll_loss"]
 
@@ -77,8 +85,8 @@ def kl_div(
     >>> kl_div(q.log(), t, reduction="batchmean")  # sum_c t_c log(t_c / q_c)
     tensor(0.3701)
     """
-    if reduction not in KL_REDUCTIONS:
-        raise ValueError(f"reduction must be one of {KL_REDUCTIONS}, got {reduction!r}")
+    reduction = check_reduction(reduction, KL_REDUCTIONS)
+    log_target = check_bool(log_target, "log_target")
     check_floating(input, "input")
     check_floating(target, "target")
     check_same_shape(input, target)
@@ -148,6 +156,9 @@ def poisson_nll_loss(
     tensor([1.0000, 1.4824])
     """
     reduction = check_reduction(reduction)
+    log_input = check_bool(log_input, "log_input")
+    full = check_bool(full, "full")
+    eps = check_number(eps, "eps", low=0.0)
     check_floating(input, "input")
     check_floating(target, "target")
     check_same_shape(input, target)
@@ -163,15 +174,10 @@ def poisson_nll_loss(
 
 def _variance(var: torch.Tensor | float, input: torch.Tensor) -> torch.Tensor:
     """``var`` in a shape that broadcasts to ``input``, by torch's rules; ValueError otherwise."""
-    if isinstance(var, bool):
-        raise TypeError("var must be a tensor or a float, got bool")
-    if isinstance(var, (int, float)):
-        if var < 0:
-            raise ValueError(f"var must be >= 0, got {var}")
-        return torch.full_like(input, float(var))
+    if not isinstance(var, torch.Tensor):
+        return torch.full_like(input, check_number(var, "var", low=0.0))
     check_floating(var, "var")
-    if bool((var < 0).any()):
-        raise ValueError("var has negative entries")
+    require_nonnegative(var, "var")
     if var.shape == input.shape:
         return var  # one variance per element
     if var.shape == input.shape[:-1]:
@@ -247,6 +253,8 @@ def gaussian_nll_loss(
             [1.1931, 0.6931]])
     """
     reduction = check_reduction(reduction)
+    full = check_bool(full, "full")
+    eps = check_number(eps, "eps", above=0.0)
     check_floating(input, "input")
     check_floating(target, "target")
     check_same_shape(input, target)

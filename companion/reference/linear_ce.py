@@ -19,7 +19,16 @@ from typing import Any
 
 import torch
 
-from .._checks import check_floating, check_range, check_reduction, check_tensor
+from .._checks import (
+    check_floating,
+    check_index_dtype,
+    check_int,
+    check_number,
+    check_optional_floating,
+    check_reduction,
+    check_tensor,
+    require_class_indices,
+)
 
 __all__ = ["linear_cross_entropy"]
 
@@ -117,7 +126,11 @@ def linear_cross_entropy(
     check_floating(input, "input")
     check_floating(linear_weight, "linear_weight")
     check_tensor(target, "target")
-    check_range(label_smoothing, "label_smoothing", 0.0, 1.0)
+    check_optional_floating(linear_bias, "linear_bias")
+    check_optional_floating(weight, "weight")
+    label_smoothing = check_number(label_smoothing, "label_smoothing", low=0.0, high=1.0)
+    if ignore_index is not None:
+        ignore_index = check_int(ignore_index, "ignore_index")
     if input.dim() not in (1, 2):
         raise ValueError(f"input must have shape (N, D) or (D,), got {tuple(input.shape)}")
     if linear_weight.dim() < 2 or linear_weight.shape[-1] != input.shape[-1]:
@@ -141,8 +154,13 @@ def linear_cross_entropy(
             f"target must hold class indices of shape {(x.shape[0], *out_features)} or probabilities of "
             f"shape {logits_shape}, got {tuple(target.shape)}"
         )
-    y = target.unsqueeze(0) if unbatched else target
     ignore = -100 if ignore_index is None else ignore_index
+    if probabilities:
+        check_floating(target, "target")
+    else:
+        target = check_index_dtype(target, "target")
+        require_class_indices(target, "target", n_classes, ignore)
+    y = target.unsqueeze(0) if unbatched else target
 
     W = linear_weight.reshape(-1, x.shape[1])  # (C * prod(d), D)
     b = None if linear_bias is None else linear_bias.reshape(-1)

@@ -23,7 +23,20 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_floating, check_reduction, check_same_shape, check_tensor, reduce
+from .._checks import (
+    check_floating,
+    check_index_dtype,
+    check_int,
+    check_ndim,
+    check_number,
+    check_reduction,
+    check_same_shape,
+    check_shape,
+    check_sign_target,
+    reduce,
+    require_class_indices,
+)
+from .classification import log_sigmoid
 
 __all__ = [
     "hinge_embedding_loss",
@@ -76,7 +89,8 @@ def margin_ranking_loss(
     reduction = check_reduction(reduction)
     check_floating(input1, "input1")
     check_floating(input2, "input2")
-    check_tensor(target, "target")
+    margin = check_number(margin, "margin")
+    target = check_sign_target(target, "target", input1)
     check_same_shape(input1, input2, "input1", "input2")
     check_same_shape(input1, target, "input1", "target")
     loss = torch.clamp(-target * (input1 - input2) + margin, min=0)
@@ -113,7 +127,8 @@ def hinge_embedding_loss(
     """
     reduction = check_reduction(reduction)
     check_floating(input, "input")
-    check_tensor(target, "target")
+    margin = check_number(margin, "margin")
+    target = check_sign_target(target, "target", input)
     check_same_shape(input, target)
     pull = torch.where(target != -1, input, torch.zeros_like(input))
     push = torch.where(target != 1, torch.clamp(margin - input, min=0), torch.zeros_like(input))
@@ -145,10 +160,10 @@ def soft_margin_loss(
     """
     reduction = check_reduction(reduction)
     check_floating(input, "input")
-    check_tensor(target, "target")
+    target = check_sign_target(target, "target", input)
     check_same_shape(input, target)
     z = -target * input
-    loss = torch.clamp(z, min=0) + torch.log1p(torch.exp(-torch.abs(z)))  # log(1 + e^z), never overflows
+    loss = -log_sigmoid(-z)  # log(1 + e^z) = max(0, z) + log(1 + e^{-|z|}), never overflows
     return reduce(loss, reduction)
 
 
@@ -188,16 +203,16 @@ def multilabel_soft_margin_loss(
     """
     reduction = check_reduction(reduction)
     check_floating(input, "input")
-    check_tensor(target, "target")
+    target = check_sign_target(target, "target", input, allow_bool=True)  # 0/1 labels, as input's dtype
     check_same_shape(input, target)
+    check_ndim(input, "input", (1, 2), "(C,) or (N, C)")
     logsigmoid = torch.nn.functional.logsigmoid
     per_class = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
-        check_tensor(weight, "weight")
-        if weight.shape != input.shape[-1:]:
-            raise ValueError(f"weight must have shape ({input.shape[-1]},), got {tuple(weight.shape)}")
+        check_floating(weight, "weight")
+        check_shape(weight, "weight", tuple(input.shape[-1:]), ", one weight per class")
         per_class = per_class * weight
-    loss = per_class.sum(dim=-1) / input.shape[-1]
+    loss = per_class.sum(dim=-1) / max(input.shape[-1], 1)
     return reduce(loss, reduction)
 
 
@@ -236,17 +251,11 @@ def multilabel_margin_loss(
     """
     reduction = check_reduction(reduction)
     check_floating(input, "input")
-    check_tensor(target, "target")
+    target = check_index_dtype(target, "target")
     check_same_shape(input, target)
-    if target.is_floating_point() or target.is_complex():
-        raise TypeError(f"target must hold integer class indices, got dtype {target.dtype}")
-    if input.dim() not in (1, 2):
-        raise ValueError(f"input must have shape (C,) or (N, C), got {tuple(input.shape)}")
+    check_ndim(input, "input", (1, 2), "(C,) or (N, C)")
     n_classes = input.shape[-1]
-    if target.numel() and (target.min() < -1 or target.max() >= n_classes):
-        raise ValueError(
-            f"target values must be in [-1, {n_classes}), got values in [{int(target.min())}, {int(target.max())}]"
-        )
+    require_class_indices(target, "target", n_classes, ignore_index=-1)  # -1 is the padding
     x = input.reshape(-1, n_classes)  # (N, C)
     y = target.reshape(-1, n_classes)
     listed = torch.cumprod((y != -1).long(), dim=1).bool()  # positions before the first -1
@@ -291,24 +300,20 @@ def multi_margin_loss(
     """
     reduction = check_reduction(reduction)
     check_floating(input, "input")
-    check_tensor(target, "target")
-    if p not in (1, 2):
-        raise ValueError(f"p must be 1 or 2, got {p}")
-    if input.dim() not in (1, 2):
-        raise ValueError(f"input must have shape (C,) or (N, C), got {tuple(input.shape)}")
-    if target.shape != input.shape[:-1]:
-        raise ValueError(f"target must have shape {tuple(input.shape[:-1])}, got {tuple(target.shape)}")
+    target = check_index_dtype(target, "target")
+    p = check_int(p, "p", low=1, high=2)
+    margin = check_number(margin, "margin")
+    check_ndim(input, "input", (1, 2), "(C,) or (N, C)")
+    check_shape(target, "target", tuple(input.shape[:-1]))
     n_classes = input.shape[-1]
-    if target.numel() and (target.min() < 0 or target.max() >= n_classes):
-        raise ValueError(f"target values must be class indices in [0, {n_classes})")
+    require_class_indices(target, "target", n_classes)
     x = input.reshape(-1, n_classes)
     y = target.reshape(-1, 1)
     x_y = x.gather(1, y)  # (N, 1)
     hinge = torch.clamp(margin - x_y + x, min=0) ** p  # (N, C)
     if weight is not None:
-        check_tensor(weight, "weight")
-        if weight.shape != (n_classes,):
-            raise ValueError(f"weight must have shape ({n_classes},), got {tuple(weight.shape)}")
+        check_floating(weight, "weight")
+        check_shape(weight, "weight", (n_classes,), ", one weight per class")
         hinge = hinge * weight[y]
     not_target = torch.ones_like(hinge, dtype=torch.bool).scatter(1, y, False)
     loss = (hinge * not_target).sum(dim=1) / n_classes

@@ -24,11 +24,18 @@ against an ``(N,)`` target into an ``(N, N)`` matrix of differences.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from .._checks import check_floating, check_reduction, check_same_shape, reduce
+from .._checks import (
+    check_floating,
+    check_number,
+    check_reduction,
+    check_same_shape,
+    check_shape,
+    reduce,
+    require,
+    require_not_nan,
+)
 
 __all__ = ["huber_loss", "l1_loss", "mape", "mse_loss", "msle", "rmse", "smooth_l1_loss"]
 
@@ -39,22 +46,15 @@ def _pair(input: torch.Tensor, target: torch.Tensor) -> None:
     check_same_shape(input, target)
 
 
-def _number(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return float(value)
+def _nonempty(input: torch.Tensor, metric: str) -> None:
+    if input.numel() == 0:
+        raise ValueError(f"{metric} of empty tensors is undefined (a mean over no elements)")
 
 
 def _element_weight(weight: torch.Tensor | None, input: torch.Tensor) -> torch.Tensor | None:
     if weight is not None:
         check_floating(weight, "weight")
-        if weight.shape != input.shape:
-            raise ValueError(
-                f"weight must have the shape of input, one weight per element: got {tuple(weight.shape)} "
-                f"and {tuple(input.shape)}"
-            )
+        check_shape(weight, "weight", tuple(input.shape), ", the shape of input (one weight per element)")
     return weight
 
 
@@ -173,9 +173,7 @@ def smooth_l1_loss(
     tensor([0.1250, 1.5000])
     """
     reduction = check_reduction(reduction)
-    beta = _number(beta, "beta")
-    if beta < 0:
-        raise ValueError(f"beta must be >= 0, got {beta}")
+    beta = check_number(beta, "beta", low=0.0)
     _pair(input, target)
     a = (input - target).abs()
     if beta == 0:
@@ -227,9 +225,7 @@ def huber_loss(
     tensor([0.1250, 0.8750])
     """
     reduction = check_reduction(reduction)
-    delta = _number(delta, "delta")
-    if delta <= 0:
-        raise ValueError(f"delta must be > 0, got {delta}")
+    delta = check_number(delta, "delta", above=0.0)
     _pair(input, target)
     weight = _element_weight(weight, input)
     a = (input - target).abs()
@@ -255,6 +251,9 @@ def rmse(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     tensor(3.5355)
     """
     _pair(input, target)
+    _nonempty(input, "rmse")
+    require_not_nan(input, "input")
+    require_not_nan(target, "target")
     return torch.sqrt(((input - target) ** 2).mean())
 
 
@@ -273,8 +272,14 @@ def mape(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     tensor(10.)
     """
     _pair(input, target)
-    if bool((target == 0).any()):
-        raise ValueError("mape is undefined for a target of 0 (a relative error to 0); use an absolute error")
+    _nonempty(input, "mape")
+    require_not_nan(input, "input")
+    require_not_nan(target, "target")
+    require(
+        lambda t: t != 0,
+        target,
+        "mape is undefined for a target of 0 (a relative error to 0); use an absolute error",
+    )
     return 100 * ((input - target).abs() / target.abs()).mean()
 
 
@@ -294,7 +299,8 @@ def msle(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     tensor(0.2402)
     """
     _pair(input, target)
+    _nonempty(input, "msle")
     for value, name in ((input, "input"), (target, "target")):
-        if bool((value < 0).any()):
-            raise ValueError(f"msle needs non-negative values, but {name} has a negative entry")
+        require_not_nan(value, name)
+        require(lambda t: t >= 0, value, f"msle needs non-negative values, but {name} has a negative entry")
     return ((torch.log1p(input) - torch.log1p(target)) ** 2).mean()
