@@ -891,3 +891,43 @@ def test_regression_losses_are_symmetric_and_nonnegative(xs: list[float], ys: li
         assert torch.allclose(ab, ba)
         assert (ab >= 0).all()
     assert torch.allclose(R.huber_loss(x, y, delta=1.0), R.smooth_l1_loss(x, y, beta=1.0))
+
+
+@pytest.mark.parametrize(
+    ("name", "ours", "theirs"),
+    [
+        (
+            "pairwise_distance",
+            lambda a, b, c: R.pairwise_distance(a, b).sum(),
+            lambda a, b, c: F.pairwise_distance(a, b).sum(),
+        ),
+        (
+            "cosine_embedding_loss",
+            lambda a, b, c: R.cosine_embedding_loss(a, b, torch.tensor([1.0, -1.0], dtype=a.dtype)),
+            lambda a, b, c: F.cosine_embedding_loss(a, b, torch.tensor([1.0, -1.0], dtype=a.dtype)),
+        ),
+        (
+            "triplet_margin_loss",
+            lambda a, b, c: R.triplet_margin_loss(a, b, c),
+            lambda a, b, c: F.triplet_margin_loss(a, b, c),
+        ),
+    ],
+)
+@pytest.mark.parametrize("points", ["zero vectors", "identical points"])
+def test_embeddings_at_zero_vectors_and_identical_points_match_torch(
+    name: str, ours: Callable[..., torch.Tensor], theirs: Callable[..., torch.Tensor], points: str
+) -> None:
+    """Value and gradient finite and equal to torch's where the norms or distances are 0."""
+    base = torch.zeros(2, 3, dtype=torch.float64) if points == "zero vectors" else torch.ones(2, 3, dtype=torch.float64)
+    results = []
+    for fn in (ours, theirs):
+        a, b, c = (base.clone().requires_grad_() for _ in range(3))
+        value = fn(a, b, c)
+        value.backward()
+        grads = [t.grad if t.grad is not None else torch.zeros_like(t) for t in (a, b, c)]
+        results.append((value.detach(), grads))
+    (v1, g1), (v2, g2) = results
+    assert torch.isfinite(v1) and all(torch.isfinite(g).all() for g in g1)
+    assert torch.allclose(v1, v2, rtol=1e-10, atol=1e-12), (v1, v2)
+    for x, y in zip(g1, g2, strict=True):
+        assert torch.allclose(x, y, rtol=1e-8, atol=1e-10), (x, y)
