@@ -328,6 +328,7 @@ def global_cross_entropy(
     tensor(0.2667)
     """
     check_floating(input, "input")
+    label_smoothing = check_number(label_smoothing, "label_smoothing", low=0.0, high=1.0)
     total = F.cross_entropy(
         input, target, weight=weight, ignore_index=ignore_index, reduction="sum", label_smoothing=label_smoothing
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -115,6 +116,23 @@ def registry() -> dict[str, Entry]:
         "companion.runtime.device": Entry(a()),
         "companion.runtime.quiet": Entry(a()),
         "companion.runtime.Captured": Entry(a()),
+        # --- distributed (no process group here: each loss is its single-process mean)
+        "companion.distributed.global_mean": Entry(lambda: ((x().sum(), 4.0), {})),
+        "companion.distributed.global_cross_entropy": Entry(lambda: ((x(), t()), {})),
+        "companion.distributed.global_sigmoid_focal_loss": Entry(lambda: ((x(), y01()), {})),
+        "companion.distributed.global_sce_loss": Entry(lambda: ((x(), t()), {})),
+        "companion.distributed.is_distributed": Entry(a()),
+        "companion.distributed.world_size": Entry(a()),
+        "companion.distributed.rank": Entry(a()),
+        "companion.distributed.free_port": Entry(a()),
+        "companion.distributed.run_torchrun": Entry(
+            # one worker that does nothing: the valid call starts a real (one-process) job
+            a(str(Path(__file__).with_name("sweep_noop_job.py")), nproc_per_node=1),
+            skip={
+                "nproc_per_node": "a valid value starts a real job; tests/test_distributed.py runs them",
+                "timeout": "a valid value starts a real job; tests/test_distributed.py runs them",
+            },
+        ),
         # --- info
         "companion.info.entropy": Entry(lambda: ((_p(),), {})),
         "companion.info.cross_entropy": Entry(lambda: ((_p(), _p()), {})),
