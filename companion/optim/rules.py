@@ -1127,7 +1127,7 @@ def lbfgs_step(
     iteration. The step is :math:`x \leftarrow x + t d` with :math:`t` = ``lr``
     (:math:`\min(1, 1/\lVert g\rVert_1)\,\gamma` on the first iteration, when
     :math:`-g` has no scale yet), or the step the strong Wolfe line search
-    finds (``line_search_fn='strong_wolfe'``, :func:`_strong_wolfe`). The
+    finds (``line_search_fn='strong_wolfe'``). The
     iterations stop early when :math:`\max|g| \le` ``tolerance_grad``, when the
     step or the change in loss falls under ``tolerance_change``, or after
     ``max_eval`` (default ``max_iter * 5 // 4``) closure calls. The state holds
