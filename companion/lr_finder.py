@@ -17,7 +17,8 @@ real training starts from the same point whatever the test did.
 The suggestion (:func:`suggest_lr`) reads the smoothed curve against :math:`\log\eta`:
 
 * ``'valley'`` (the default): the longest descending stretch of the curve, the longest sequence of
-  points each lower than the one before (not necessarily adjacent), and the rate half way through it.
+  points each lower than the one before (not necessarily adjacent), counted as a stretch of as many
+  consecutive points ending at its last one, and the rate half way through it.
   This is the rule fastai adopted as its default in 2021: it looks at the whole descent, so one noisy
   dip does not move it, and it lands where the loss is still falling fast but well before the blow-up.
 * ``'steepest'``: the rate where the smoothed loss falls fastest per unit of :math:`\log\eta`, Smith's
@@ -83,16 +84,16 @@ def suggest_lr(
     if rule == "steepest":
         slope = np.gradient(y, np.log(x))
         return float(x[np.nanargmin(slope)])
-    # valley: longest decreasing subsequence ending at each point, then its span
+    # valley: the longest decreasing subsequence ending at each point; its stretch counts as long as its
+    # number of points (as fastai counts it), so a descent through a noisy plateau, with gaps, starts late
     length = np.ones(y.size, dtype=np.int64)
-    start = np.arange(y.size)
     for i in range(1, y.size):
         higher = np.flatnonzero(y[:i] > y[i])
         if higher.size:
-            j = higher[np.argmax(length[higher])]
-            length[i], start[i] = length[j] + 1, start[j]
+            length[i] = length[higher].max() + 1
     end = int(np.argmax(length))
-    return float(x[(int(start[end]) + end) // 2])
+    start = end - int(length[end]) + 1
+    return float(x[(start + end) // 2])
 
 
 def _rng_state() -> tuple[torch.Tensor, list[torch.Tensor]]:

@@ -85,8 +85,9 @@ def test_suggestion_rules_on_a_known_curve() -> None:
     smoothed = np.array([2.3, 2.3, 2.29, 2.2, 1.9, 1.2, 0.6, 0.4, 0.45, 1.5, 8.0])
     assert suggest_lr(lrs, smoothed, "minimum") == pytest.approx(lrs[7] / 10)
     assert suggest_lr(lrs, smoothed, "steepest") == pytest.approx(lrs[5])  # biggest drop per log-lr
-    # longest descent: indices 0, 2, 3, ..., 7 (the second 2.3 is not below the first), half way: index 3
-    assert suggest_lr(lrs, smoothed, "valley") == pytest.approx(lrs[3])
+    # longest descent: 7 points (0, 2, 3, ..., 7; the second 2.3 is not below the first), counted as the
+    # stretch 1..7 that ends at index 7; half way: index 4
+    assert suggest_lr(lrs, smoothed, "valley") == pytest.approx(lrs[4])
     noisy = smoothed.copy()
     noisy[1] = 1.5  # one noisy dip early on: steepest jumps to it, valley does not move much
     assert suggest_lr(lrs, noisy, "steepest") == pytest.approx(lrs[0])
