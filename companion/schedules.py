@@ -138,10 +138,6 @@ def _steps(step: object) -> IntArray | int:
     return steps.astype(np.int64, copy=False)
 
 
-#: A schedule's formula: ``int64`` steps to ``float64`` rates.
-Formula = Callable[[IntArray], FloatArray]
-#: How a schedule goes on from a previous rate (``MultiplicativeLR`` in ``SequentialLR``).
-Continuation = Callable[[float, IntArray], FloatArray]
 
 
 class Schedule:
@@ -159,7 +155,13 @@ class Schedule:
     (0.5, array([1.  , 1.  , 0.5 , 0.5 , 0.25]))
     """
 
-    def __init__(self, formula: Formula, base_lr: float, name: str, continuation: Continuation | None = None) -> None:
+    def __init__(
+        self,
+        formula: Callable[[np.ndarray], np.ndarray],
+        base_lr: float,
+        name: str,
+        continuation: Callable[[float, np.ndarray], np.ndarray] | None = None,
+    ) -> None:
         self._formula = formula
         self.base_lr = base_lr
         self.name = name

@@ -242,7 +242,7 @@ class ReferenceLBFGS(ReferenceOptimizer):
     """``torch.optim.LBFGS`` by hand: see :func:`~companion.optim.rules.lbfgs_step`.
 
     One parameter group; ``step`` needs a closure. The state lives under the
-    first parameter, as in torch, so ``state_dict()``s load into each other.
+    first parameter, as in torch, so the ``state_dict()`` of either loads into the other.
     """
 
     rule = rules.lbfgs_step  # type: ignore[assignment]

@@ -915,7 +915,7 @@ def muon_step(
         s = \begin{cases} \sqrt{\max(1, A/B)} & \text{'original' (default)} \\
             0.2\sqrt{\max(A, B)} & \text{'match\_rms\_adamw'} \end{cases}
 
-    for an :math:`A \times B` parameter (:func:`newton_schulz`). Every singular
+    for an :math:`A \times B` parameter (:func:`~companion.optim.rules.newton_schulz`). Every singular
     direction of the momentum gets about the same step, so directions that the
     gradient rarely excites are not drowned by the dominant one. Only 2-D
     parameters: biases, norms and embeddings go to another optimizer (AdamW).
