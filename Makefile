@@ -7,7 +7,8 @@
 #   make test-gpu    the same suite on a CUDA GPU, from its own environment (.venv-gpu)
 #   make notebooks   re-execute every notebook in place, refreshing its stored outputs
 #   make bench       time companion's losses against the formulas and libraries people use,
-#                    writing book/bench/ (results.json, speed.png) for the appendix page
+#                    writing book/bench/ (results.json, speed.png) for the appendix page, and
+#                    the schedules' array evaluation over 10^6 steps (printed)
 
 SHELL     := /bin/bash
 PYTHON    ?= python3
@@ -106,6 +107,7 @@ $(BENCH_DEPS)/.installed:
 
 bench: $(STAMP) $(BENCH_DEPS)/.installed
 	$(PY) benchmarks/bench_losses.py
+	$(PY) benchmarks/bench_schedules.py
 
 clean:
 	rm -rf _build _vendor node_modules

@@ -11,6 +11,7 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_losses as bench  # noqa: E402 - benchmarks/bench_losses.py
+import bench_schedules  # noqa: E402 - benchmarks/bench_schedules.py
 
 
 def test_largest_tensor_and_full_size_temporaries_are_counted_exactly() -> None:
@@ -47,3 +48,10 @@ def test_quick_benchmark_reports_every_version_after_checking_they_agree() -> No
             else:  # one logits-sized buffer and a few N-vectors
                 assert element <= r.saved_bytes_per_element <= element + 16 * r.shape[0] * 4 / n
     assert "companion" in bench.format_results(results)
+
+
+def test_quick_schedule_benchmark_times_every_schedule_it_builds() -> None:
+    results = bench_schedules.run(quick=True)
+    assert [r.name for r in results] == list(bench_schedules.factories())
+    assert all(r.steps == 10**4 and r.array_s > 0 and r.per_step_us > 0 for r in results)
+    assert len(bench_schedules.MILESTONES_199) == 199

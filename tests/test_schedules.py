@@ -158,11 +158,11 @@ def test_warmup_cosine_equals_its_torch_composition(base: float, total: int, fra
     warmup = min(int(frac * total), total - 1)
     min_lr = low * base
     rec = lr_curve(lambda o: S.warmup_cosine_scheduler(o, total, warmup, min_lr), total + 1, base)
-    assert_same_curve(S.warmup_cosine(np.arange(total + 1), total, warmup, base, min_lr), rec, base)
+    assert_same_curve(S.warmup_cosine(np.arange(total + 1), base, total, warmup, min_lr), rec, base)
 
 
 def test_warmup_cosine_shape() -> None:
-    lr = S.warmup_cosine(np.arange(130), total=100, warmup=10, base_lr=0.4, min_lr=0.01)
+    lr = S.warmup_cosine(np.arange(130), 0.4, total_steps=100, warmup_steps=10, eta_min=0.01)
     assert lr[0] == 0.0 and lr[5] == pytest.approx(0.2) and lr[10] == 0.4
     assert np.all(np.diff(lr[:11]) > 0) and np.all(np.diff(lr[10:101]) < 0)
     assert lr[55] == pytest.approx(0.01 + 0.39 / 2)  # half way through the decay
@@ -214,8 +214,8 @@ def test_scalar_and_array_steps_agree() -> None:
         (lambda: S.one_cycle_lr(101, 0.1, 100), "step must be <= total_steps"),
         (lambda: S.one_cycle_lr(3, 0.1, 10, pct_start=0.05), "leaves a phase of the cycle without steps"),
         (lambda: S.one_cycle_lr(3, 0.1, 10, pct_start=0.6, three_phase=True), "leaves a phase"),
-        (lambda: S.warmup_cosine(3, total=10, warmup=10, base_lr=0.1), "warmup must be < total"),
-        (lambda: S.warmup_cosine(3, total=10, warmup=2, base_lr=0.1, min_lr=0.2), "min_lr must be <= base_lr"),
+        (lambda: S.warmup_cosine(3, 0.1, total_steps=10, warmup_steps=10), "warmup_steps must be < total_steps"),
+        (lambda: S.warmup_cosine(3, 0.1, total_steps=10, warmup_steps=2, eta_min=0.2), "eta_min must be <= base_lr"),
         (lambda: lr_curve(lambda o: LRS.StepLR(o, 2), 0), "steps must be an int >= 1"),
         (lambda: lr_curve(lambda o: LRS.ReduceLROnPlateau(o), 3), "needs metrics"),
         (lambda: lr_curve(lambda o: LRS.ReduceLROnPlateau(o), 3, metrics=[1.0]), "steps - 1 = 2 values"),
@@ -362,7 +362,7 @@ SCHEDULERS = {
     "CosineAnnealingWarmRestarts": lambda o: LRS.CosineAnnealingWarmRestarts(o, T_0=4, T_mult=2),
     "OneCycleLR": lambda o: LRS.OneCycleLR(o, max_lr=1.0, total_steps=20),
     "CyclicLR": lambda o: LRS.CyclicLR(o, base_lr=0.1, max_lr=1.0, step_size_up=3),
-    "warmup_cosine": lambda o: S.warmup_cosine_scheduler(o, total=20, warmup=5),
+    "warmup_cosine": lambda o: S.warmup_cosine_scheduler(o, total_steps=20, warmup_steps=5),
 }
 
 
@@ -433,5 +433,5 @@ def test_building_the_scheduler_after_loading_the_optimizer_corrupts_the_schedul
 
 SCHEDULERS_WRONG_ORDER = {
     "LinearLR": lambda o: LRS.LinearLR(o, start_factor=0.1, end_factor=1.0, total_iters=10),
-    "warmup_cosine": lambda o: S.warmup_cosine_scheduler(o, total=20, warmup=5),
+    "warmup_cosine": lambda o: S.warmup_cosine_scheduler(o, total_steps=20, warmup_steps=5),
 }

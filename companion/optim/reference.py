@@ -22,21 +22,26 @@ from . import rules
 
 __all__ = [
     "REFERENCES",
+    "ReferenceASGD",
     "ReferenceAdadelta",
+    "ReferenceAdafactor",
     "ReferenceAdagrad",
     "ReferenceAdam",
     "ReferenceAdamW",
     "ReferenceAdamax",
+    "ReferenceLBFGS",
+    "ReferenceMuon",
     "ReferenceNAdam",
     "ReferenceOptimizer",
     "ReferenceRAdam",
     "ReferenceRMSprop",
     "ReferenceRprop",
     "ReferenceSGD",
+    "ReferenceSparseAdam",
 ]
 
 
-def _keywords(rule: Callable[..., None], **overrides: Any) -> dict[str, Any]:
+def _keywords(rule: Callable[..., object], **overrides: Any) -> dict[str, Any]:
     """The rule's keyword-only hyperparameters with their defaults, ``overrides`` replacing some."""
     keywords = {n: p for n, p in inspect.signature(rule).parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
     unknown = sorted(set(overrides) - set(keywords))
@@ -93,12 +98,16 @@ class ReferenceOptimizer(torch.optim.Optimizer):
         """Add a group, checking its hyperparameters with a dry run of the rule on a throwaway tensor."""
         super().add_param_group(param_group)
         group = self.param_groups[-1]
-        scratch = torch.zeros(1, dtype=torch.float64)
         try:
-            type(self).rule(scratch, torch.zeros_like(scratch), {}, **{k: group[k] for k in self.hyperparameters})
+            self._dry_run({k: group[k] for k in self.hyperparameters})
         except Exception:
             self.param_groups.pop()  # a refused group leaves the optimizer as it was
             raise
+
+    def _dry_run(self, hyper: dict[str, Any]) -> None:
+        """Run the rule once on scratch tensors: its argument checks are the optimizer's."""
+        scratch = torch.zeros(1, dtype=torch.float64)
+        type(self).rule(scratch, torch.zeros_like(scratch), {}, **hyper)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
@@ -189,6 +198,100 @@ class ReferenceRprop(ReferenceOptimizer):
     hyperparameters: ClassVar[dict[str, Any]] = _keywords(rules.rprop_step)
 
 
+class ReferenceASGD(ReferenceOptimizer):
+    """``torch.optim.ASGD`` by hand: see :func:`~companion.optim.rules.asgd_step`.
+
+    The averaged parameters are ``optimizer.state[p]["ax"]``, as in torch.
+    """
+
+    rule = rules.asgd_step
+    hyperparameters: ClassVar[dict[str, Any]] = _keywords(rules.asgd_step)
+
+
+class ReferenceSparseAdam(ReferenceOptimizer):
+    """``torch.optim.SparseAdam`` by hand: see :func:`~companion.optim.rules.sparse_adam_step`.
+
+    For parameters whose gradients are sparse, such as ``nn.Embedding(..., sparse=True)``'s weight.
+    """
+
+    rule = rules.sparse_adam_step
+    hyperparameters: ClassVar[dict[str, Any]] = _keywords(rules.sparse_adam_step)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of dense parameters (their gradients are the sparse ones)."""
+        params = param_group["params"]
+        for p in [params] if isinstance(params, torch.Tensor) else list(params):
+            if isinstance(p, torch.Tensor) and p.is_sparse:
+                raise ValueError("SparseAdam takes dense parameters (with sparse gradients), got a sparse parameter")
+        super().add_param_group(param_group)
+
+    def _dry_run(self, hyper: dict[str, Any]) -> None:
+        scratch = torch.zeros(1, dtype=torch.float64)
+        type(self).rule(scratch, torch.zeros_like(scratch).to_sparse(), {}, **hyper)
+
+
+class ReferenceAdafactor(ReferenceOptimizer):
+    """``torch.optim.Adafactor`` by hand: see :func:`~companion.optim.rules.adafactor_step`."""
+
+    rule = rules.adafactor_step
+    hyperparameters: ClassVar[dict[str, Any]] = _keywords(rules.adafactor_step)
+
+
+class ReferenceMuon(ReferenceOptimizer):
+    """``torch.optim.Muon`` by hand: see :func:`~companion.optim.rules.muon_step`. Two-dimensional parameters only."""
+
+    rule = rules.muon_step
+    hyperparameters: ClassVar[dict[str, Any]] = _keywords(rules.muon_step)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of matrices; any other shape is an error, as in torch."""
+        super().add_param_group(param_group)
+        for p in self.param_groups[-1]["params"]:
+            if p.ndim != 2:
+                raise ValueError(f"Muon updates two-dimensional parameters only, got shape {tuple(p.shape)}")
+
+    def _dry_run(self, hyper: dict[str, Any]) -> None:
+        scratch = torch.zeros(2, 2, dtype=torch.float64)
+        type(self).rule(scratch, torch.zeros_like(scratch), {}, **hyper)
+
+
+class ReferenceLBFGS(ReferenceOptimizer):
+    """``torch.optim.LBFGS`` by hand: see :func:`~companion.optim.rules.lbfgs_step`.
+
+    One parameter group; ``step`` needs a closure. The state lives under the
+    first parameter, as in torch, so the ``state_dict()`` of either loads into the other.
+    """
+
+    rule = rules.lbfgs_step  # type: ignore[assignment]
+    hyperparameters: ClassVar[dict[str, Any]] = _keywords(rules.lbfgs_step)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """LBFGS has a single group: a second one is an error, as in torch.
+
+        ``max_eval=None`` is stored as ``max_iter * 5 // 4``, as torch stores it, so
+        that torch's LBFGS can load this optimizer's ``state_dict``.
+        """
+        if self.param_groups:
+            raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
+        super().add_param_group(param_group)
+        group = self.param_groups[0]
+        if group["max_eval"] is None:
+            group["max_eval"] = group["max_iter"] * 5 // 4
+
+    def _dry_run(self, hyper: dict[str, Any]) -> None:
+        scratch = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        rules.lbfgs_step([scratch], lambda: (scratch.grad is None) * scratch.sum(), {}, **hyper)
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Up to ``max_iter`` L-BFGS iterations; ``closure`` (required) recomputes the loss and gradients."""
+        if closure is None:
+            raise TypeError("LBFGS.step needs a closure that recomputes the loss and its gradients")
+        params = self.param_groups[0]["params"]
+        hyper = {k: self.param_groups[0][k] for k in self.hyperparameters}
+        return rules.lbfgs_step(params, closure, self.state[params[0]], **hyper)
+
+
 #: Each ``torch.optim`` class that has a by-hand reference, and that reference.
 REFERENCES: dict[type[torch.optim.Optimizer], type[ReferenceOptimizer]] = {
     torch.optim.SGD: ReferenceSGD,
@@ -201,4 +304,9 @@ REFERENCES: dict[type[torch.optim.Optimizer], type[ReferenceOptimizer]] = {
     torch.optim.Adagrad: ReferenceAdagrad,
     torch.optim.Adadelta: ReferenceAdadelta,
     torch.optim.Rprop: ReferenceRprop,
+    torch.optim.ASGD: ReferenceASGD,
+    torch.optim.SparseAdam: ReferenceSparseAdam,
+    torch.optim.LBFGS: ReferenceLBFGS,
+    torch.optim.Adafactor: ReferenceAdafactor,
+    torch.optim.Muon: ReferenceMuon,
 }
