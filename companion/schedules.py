@@ -51,7 +51,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from ._checks import check_number
+from ._checks import check_bool, check_number
 
 __all__ = [
     "COUNTERPARTS",
@@ -138,8 +138,6 @@ def _steps(step: object) -> IntArray | int:
     return steps.astype(np.int64, copy=False)
 
 
-
-
 class Schedule:
     """A learning-rate schedule with its arguments checked: ``schedule(step)`` is the rate after ``step`` steps.
 
@@ -207,7 +205,8 @@ def _cos_half(num: Numbers, den: Numbers | int) -> FloatArray:
     m = np.where(m > den, 2 * np.asarray(den) - m, m)
     first = np.cos(np.pi * m / (2 * np.asarray(den, dtype=np.float64))) ** 2
     second = np.sin(np.pi * (den - m) / (2 * np.asarray(den, dtype=np.float64))) ** 2
-    return np.where(2 * m <= den, first, second)
+    out: FloatArray = np.where(2 * m <= den, first, second)
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -252,7 +251,7 @@ def multistep_lr_schedule(base_lr: float, milestones: Sequence[int], gamma: floa
         raise ValueError(f"milestones must be strictly increasing, got {list(milestones)}")
     points = np.array(ms, dtype=np.int64)
     return Schedule(
-        lambda t: _scale(base_lr, _power(gamma, cast(IntArray, np.searchsorted(points, t, side="right")))),
+        lambda t: _scale(base_lr, _power(gamma, np.searchsorted(points, t, side="right"))),
         base_lr,
         "MultiStepLR",
     )
@@ -501,6 +500,7 @@ def one_cycle_lr_schedule(
         raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
     div_factor = _positive(div_factor, "div_factor")
     final_div_factor = _positive(final_div_factor, "final_div_factor")
+    three_phase = check_bool(three_phase, "three_phase")
     initial = max_lr / div_factor
     minimum = initial / final_div_factor
     # phase boundaries and end points, exactly as torch.optim.lr_scheduler.OneCycleLR defines them
@@ -529,9 +529,12 @@ def one_cycle_lr_schedule(
         i = np.minimum(np.searchsorted(ends, t, side="left"), len(phases) - 1)
         frac = (t - starts_[i]) / (ends[i] - starts_[i])
         a, b = lows[i], highs[i]
+        out: FloatArray
         if anneal_strategy == "cos":
-            return b + (a - b) / 2.0 * (np.cos(np.pi * frac) + 1)
-        return (b - a) * frac + a
+            out = b + (a - b) / 2.0 * (np.cos(np.pi * frac) + 1)
+        else:
+            out = (b - a) * frac + a
+        return out
 
     return Schedule(formula, max_lr, "OneCycleLR")
 

@@ -98,10 +98,6 @@ def _lengths_ctc() -> Args:
     return (lp, torch.tensor([[1, 2]]), [5], [2]), {}
 
 
-_SCHED = "companion/schedules.py keeps its own inline checks until its rewrite (issue 12) moves them to _checks"
-_RULES = "companion/optim/rules.py keeps its own inline checks until they move to _checks (issue 12)"
-
-
 def registry() -> dict[str, Entry]:
     """Every public callable by ``module.qualname``, with one valid call."""
     x, y01, ypm, t = _x, _y01, _ypm, _t
@@ -233,15 +229,15 @@ def registry() -> dict[str, Entry]:
             lambda: ((lambda v: (v**2).sum(), [1.0], torch.optim.SGD, 2), {"lr": 0.1})
         ),
         "companion.optim.trajectory.Trajectory": Entry(lambda: ((torch.zeros(1), torch.zeros(1)), {})),
-        "companion.optim.rules.sgd_step": Entry(_rule_args(lr=0.1), xfail={"np.bool_": _RULES}),
-        "companion.optim.rules.adam_step": Entry(_rule_args(), xfail={"np.bool_": _RULES}),
-        "companion.optim.rules.adamax_step": Entry(_rule_args(), xfail={"np.bool_": _RULES}),
-        "companion.optim.rules.nadam_step": Entry(_rule_args(), xfail={"np.bool_": _RULES}),
-        "companion.optim.rules.radam_step": Entry(_rule_args(), xfail={"np.bool_": _RULES}),
-        "companion.optim.rules.rmsprop_step": Entry(_rule_args(), xfail={"np.bool_": _RULES}),
-        "companion.optim.rules.adagrad_step": Entry(_rule_args(), xfail={"np.bool_": _RULES}),
-        "companion.optim.rules.adadelta_step": Entry(_rule_args(), xfail={"np.bool_": _RULES}),
-        "companion.optim.rules.rprop_step": Entry(_rule_args(), xfail={"np.bool_": _RULES}),
+        "companion.optim.rules.sgd_step": Entry(_rule_args(lr=0.1)),
+        "companion.optim.rules.adam_step": Entry(_rule_args()),
+        "companion.optim.rules.adamax_step": Entry(_rule_args()),
+        "companion.optim.rules.nadam_step": Entry(_rule_args()),
+        "companion.optim.rules.radam_step": Entry(_rule_args()),
+        "companion.optim.rules.rmsprop_step": Entry(_rule_args()),
+        "companion.optim.rules.adagrad_step": Entry(_rule_args()),
+        "companion.optim.rules.adadelta_step": Entry(_rule_args()),
+        "companion.optim.rules.rprop_step": Entry(_rule_args()),
         # --- training
         "companion.training.accuracy": Entry(lambda: ((x(), t()), {})),
         "companion.training.EarlyStopping": Entry(a(2)),
@@ -257,9 +253,7 @@ def registry() -> dict[str, Entry]:
         "companion.schedules.linear_lr": Entry(a(np.arange(4), 1.0)),
         "companion.schedules.polynomial_lr": Entry(a(np.arange(4), 1.0)),
         "companion.schedules.cyclic_lr": Entry(a(np.arange(4), 0.1, 0.5, step_size_up=2)),
-        "companion.schedules.one_cycle_lr": Entry(
-            a(np.arange(4), 1.0, total_steps=5), xfail={"three_phase-truthy-str": _SCHED}
-        ),
+        "companion.schedules.one_cycle_lr": Entry(a(np.arange(4), 1.0, total_steps=5)),
         "companion.schedules.warmup_cosine": Entry(a(np.arange(4), total=6, warmup=2, base_lr=1.0)),
         "companion.schedules.warmup_cosine_scheduler": Entry(
             lambda: ((torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0), 6, 2), {}),
@@ -280,9 +274,7 @@ def registry() -> dict[str, Entry]:
     for name in optim_reference.__all__:
         cls = getattr(optim_reference, name)
         if isinstance(cls, type) and name != "ReferenceOptimizer":
-            r[f"companion.optim.reference.{name}"] = Entry(
-                _opt_args, defaults=dict(cls.hyperparameters), xfail={"np.bool_": _RULES}
-            )
+            r[f"companion.optim.reference.{name}"] = Entry(_opt_args, defaults=dict(cls.hyperparameters))
     r["companion.optim.reference.ReferenceOptimizer"] = Entry(
         lambda: ((), {}), skip={"*": "an abstract base: its subclasses are swept"}
     )

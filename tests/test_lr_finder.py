@@ -58,8 +58,16 @@ def test_range_test_restores_model_optimizer_mode_and_rng_exactly(opt_cls: type,
 
 def test_rates_are_geometric_and_the_sweep_stops_when_the_loss_blows_up() -> None:
     net, data = _problem(1)
-    result = lr_range_test(net, nn.functional.cross_entropy, torch.optim.SGD(net.parameters(), lr=0.1), data,
-                           start_lr=1e-4, end_lr=1e4, num_steps=100, smoothing=0.9)
+    result = lr_range_test(
+        net,
+        nn.functional.cross_entropy,
+        torch.optim.SGD(net.parameters(), lr=0.1),
+        data,
+        start_lr=1e-4,
+        end_lr=1e4,
+        num_steps=100,
+        smoothing=0.9,
+    )
     n = result.lrs.size
     np.testing.assert_allclose(result.lrs, 1e-4 * 1e8 ** (np.arange(n) / 99), rtol=1e-12)
     assert result.diverged and n < 100
@@ -75,8 +83,15 @@ def test_rates_are_geometric_and_the_sweep_stops_when_the_loss_blows_up() -> Non
 
 def test_without_divergence_every_step_runs_and_the_loader_is_reused() -> None:
     net, data = _problem(2)
-    result = lr_range_test(net, nn.functional.cross_entropy, torch.optim.SGD(net.parameters(), lr=0.1), data[:3],
-                           start_lr=1e-6, end_lr=1e-3, num_steps=10)
+    result = lr_range_test(
+        net,
+        nn.functional.cross_entropy,
+        torch.optim.SGD(net.parameters(), lr=0.1),
+        data[:3],
+        start_lr=1e-6,
+        end_lr=1e-3,
+        num_steps=10,
+    )
     assert not result.diverged and result.lrs.size == 10
 
 

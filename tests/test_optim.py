@@ -180,7 +180,7 @@ def _run(opt_cls: type, problem: str, steps: int = 50, **hyper: Any) -> tuple[to
 
 def _grid(**options: list[Any]) -> list[dict[str, Any]]:
     keys = list(options)
-    return [dict(zip(keys, values)) for values in itertools.product(*options.values())]
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*options.values())]
 
 
 CASES: list[tuple[type[torch.optim.Optimizer], dict[str, Any]]] = (
@@ -207,7 +207,10 @@ CASES: list[tuple[type[torch.optim.Optimizer], dict[str, Any]]] = (
             maximize=[False, True],
         )
     ]
-    + [(torch.optim.Adam, dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, amsgrad=a)) for a in (False, True)]
+    + [
+        (torch.optim.Adam, dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, amsgrad=a))
+        for a in (False, True)
+    ]
     + [
         (torch.optim.AdamW, h)
         for h in _grid(lr=[0.01], weight_decay=[0.0, 0.01, 0.5], amsgrad=[False, True], maximize=[False, True])
@@ -262,7 +265,9 @@ CASES: list[tuple[type[torch.optim.Optimizer], dict[str, Any]]] = (
     ]
     + [
         (torch.optim.Rprop, h)
-        for h in _grid(lr=[0.01], etas=[(0.5, 1.2), (0.3, 1.5)], step_sizes=[(1e-6, 50.0), (1e-3, 0.05)], maximize=[False, True])
+        for h in _grid(
+            lr=[0.01], etas=[(0.5, 1.2), (0.3, 1.5)], step_sizes=[(1e-6, 50.0), (1e-3, 0.05)], maximize=[False, True]
+        )
     ]
 )
 
@@ -283,8 +288,11 @@ def test_reference_trajectory_is_torchs(case: tuple[type, dict[str, Any]], probl
 
 
 # ASGD, SparseAdam, LBFGS, Adafactor and Muon have their own tests in test_optim_references.py
-DENSE = [c for c in REFERENCES if c not in (torch.optim.ASGD, torch.optim.SparseAdam, torch.optim.LBFGS,
-                                            torch.optim.Adafactor, torch.optim.Muon)]
+DENSE = [
+    c
+    for c in REFERENCES
+    if c not in (torch.optim.ASGD, torch.optim.SparseAdam, torch.optim.LBFGS, torch.optim.Adafactor, torch.optim.Muon)
+]
 
 
 @pytest.mark.parametrize("torch_cls", DENSE, ids=lambda c: c.__name__)
@@ -532,7 +540,9 @@ def test_trajectory_does_not_modify_an_array_x0(x0: Any) -> None:
 
 def test_trajectory_with_lr_at_is_a_hand_written_loop_with_a_learning_rate_change() -> None:
     schedule = lambda k: 0.05 if k < 10 else 0.005  # noqa: E731
-    path = trajectory(lambda x: 4 * x.square().sum(), [2.0, -1.0], torch.optim.SGD, 20, lr_at=schedule, lr=1.0, momentum=0.9)
+    path = trajectory(
+        lambda x: 4 * x.square().sum(), [2.0, -1.0], torch.optim.SGD, 20, lr_at=schedule, lr=1.0, momentum=0.9
+    )
     x = torch.tensor([2.0, -1.0], dtype=F64)
     v = torch.zeros(2, dtype=F64)
     for k in range(20):  # PyTorch's convention, written out: v = mu v + g, x -= lr v

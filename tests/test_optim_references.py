@@ -87,8 +87,13 @@ def _tensor3(seed: int = 3) -> Problem:
     return Problem([w, v], lambda k: ((w - target) ** 2).sum() * (1 + 0.1 * (k % 3)) + (scale * v**2).sum())
 
 
-def _run(opt_cls: type[torch.optim.Optimizer], problem: Problem, steps: int, hyper: Hyper,
-         resume: type[torch.optim.Optimizer] | None = None) -> tuple[torch.Tensor, torch.optim.Optimizer]:
+def _run(
+    opt_cls: type[torch.optim.Optimizer],
+    problem: Problem,
+    steps: int,
+    hyper: Hyper,
+    resume: type[torch.optim.Optimizer] | None = None,
+) -> tuple[torch.Tensor, torch.optim.Optimizer]:
     """Every iterate, one row per step; with ``resume``, half way through the state moves to a ``resume``."""
     params, loss = problem
     sign = -1.0 if hyper.get("maximize") else 1.0
@@ -124,8 +129,13 @@ def _assert_same_state(ref: torch.optim.Optimizer, twin: torch.optim.Optimizer) 
                 assert mine[key] == pytest.approx(value, rel=1e-9)
 
 
-def _compare(torch_cls: type[torch.optim.Optimizer], make: Callable[[], Problem], hyper: Hyper, steps: int = 50,
-             twin_hyper: Hyper | None = None) -> None:
+def _compare(
+    torch_cls: type[torch.optim.Optimizer],
+    make: Callable[[], Problem],
+    hyper: Hyper,
+    steps: int = 50,
+    twin_hyper: Hyper | None = None,
+) -> None:
     ref_cls = REFERENCES[torch_cls]
     twin = {**hyper, **(twin_hyper or {})}
     expected, torch_opt = _run(torch_cls, make(), steps, twin)
@@ -191,8 +201,9 @@ def _embedding(seed: int = 4) -> Problem:
     return Problem([table.weight], loss)
 
 
-@pytest.mark.parametrize("hyper", [{"lr": 0.05}, {"lr": 0.02, "betas": (0.5, 0.9), "eps": 1e-3, "maximize": True}],
-                         ids=str)
+@pytest.mark.parametrize(
+    "hyper", [{"lr": 0.05}, {"lr": 0.02, "betas": (0.5, 0.9), "eps": 1e-3, "maximize": True}], ids=str
+)
 def test_sparse_adam_follows_torch_on_a_sparse_embedding(hyper: Hyper) -> None:
     _compare(torch.optim.SparseAdam, _embedding, hyper, steps=60)
     got, opt = _run(REFERENCES[torch.optim.SparseAdam], _embedding(), 60, hyper)
@@ -345,8 +356,11 @@ def test_muon_rejects_what_torch_rejects() -> None:
         (lambda: adafactor_step(torch.ones(2), torch.ones(2), {}, beta2_decay=0.5), ValueError, "beta2_decay"),
         (lambda: adafactor_step(torch.ones(2), torch.ones(2), {}, d=0.5), ValueError, "d must be >= 1"),
         (lambda: adafactor_step(torch.ones(2), torch.ones(2), {}, eps=1e-3), TypeError, "eps"),
-        (lambda: REFERENCES[torch.optim.SparseAdam]([torch.zeros(2).to_sparse().requires_grad_()]), ValueError,
-         "dense parameters"),
+        (
+            lambda: REFERENCES[torch.optim.SparseAdam]([torch.zeros(2).to_sparse().requires_grad_()]),
+            ValueError,
+            "dense parameters",
+        ),
     ],
 )
 def test_new_rules_reject_bad_input(call: Callable[[], object], error: type[Exception], match: str) -> None:

@@ -106,7 +106,9 @@ def test_polynomial_lr(base: float, total: int, power: float, n: int) -> None:
 def test_cyclic_lr(base: float, ratio: float, up: int, down: int | None, mode: str, gamma: float, n: int) -> None:
     top = base * ratio
     rec = lr_curve(
-        lambda o: LRS.CyclicLR(o, base_lr=base, max_lr=top, step_size_up=up, step_size_down=down, mode=mode, gamma=gamma),
+        lambda o: LRS.CyclicLR(
+            o, base_lr=base, max_lr=top, step_size_up=up, step_size_down=down, mode=mode, gamma=gamma
+        ),
         n,
     )
     assert_same_curve(S.cyclic_lr(np.arange(n), base, top, up, down, mode, gamma), rec, top)
@@ -134,8 +136,14 @@ def test_one_cycle_lr(top: float, args: tuple[int, float, bool], strategy: str, 
     total, pct, three = args
     rec = lr_curve(
         lambda o: LRS.OneCycleLR(
-            o, max_lr=top, total_steps=total, pct_start=pct, anneal_strategy=strategy,
-            div_factor=div, final_div_factor=final_div, three_phase=three,
+            o,
+            max_lr=top,
+            total_steps=total,
+            pct_start=pct,
+            anneal_strategy=strategy,
+            div_factor=div,
+            final_div_factor=final_div,
+            three_phase=three,
         ),
         total + 1,
     )
@@ -306,7 +314,9 @@ def test_get_lr_outside_step_warns_and_is_not_the_current_rate() -> None:
 def test_chained_schedulers_multiply() -> None:
     n = 12
     both = lr_curve(
-        lambda o: LRS.ChainedScheduler([LRS.ExponentialLR(o, gamma=0.9), LRS.MultiStepLR(o, milestones=[4, 8], gamma=0.5)]),
+        lambda o: LRS.ChainedScheduler(
+            [LRS.ExponentialLR(o, gamma=0.9), LRS.MultiStepLR(o, milestones=[4, 8], gamma=0.5)]
+        ),
         n,
         base_lr=2.0,
     )

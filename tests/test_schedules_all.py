@@ -134,8 +134,11 @@ CASES: dict[type, list[Case]] = {
                 o, [LRS.LinearLR(o, 0.1, 1.0, 4), LRS.CosineAnnealingLR(o, 6), LRS.StepLR(o, 2, 0.5)], [4, 10]
             ),
             lambda n: S.sequential_schedule(
-                [S.linear_lr_schedule(0.1, 0.1, 1.0, 4), S.cosine_annealing_lr_schedule(0.1, 6),
-                 S.step_lr_schedule(0.1, 2, 0.5)],
+                [
+                    S.linear_lr_schedule(0.1, 0.1, 1.0, 4),
+                    S.cosine_annealing_lr_schedule(0.1, 6),
+                    S.step_lr_schedule(0.1, 2, 0.5),
+                ],
                 [4, 10],
             )(_t(n)),
             30,
@@ -163,8 +166,11 @@ CASES: dict[type, list[Case]] = {
                 [LRS.ExponentialLR(o, 0.95), LRS.MultiStepLR(o, [10, 20], 0.5), LRS.ConstantLR(o, 0.5, 4)]
             ),
             lambda n: S.chained_schedule(
-                [S.exponential_lr_schedule(0.1, 0.95), S.multistep_lr_schedule(0.1, [10, 20], 0.5),
-                 S.constant_lr_schedule(0.1, 0.5, 4)]
+                [
+                    S.exponential_lr_schedule(0.1, 0.95),
+                    S.multistep_lr_schedule(0.1, [10, 20], 0.5),
+                    S.constant_lr_schedule(0.1, 0.5, 4),
+                ]
             )(_t(n)),
             40,
         ),

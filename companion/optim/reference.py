@@ -68,8 +68,8 @@ class ReferenceOptimizer(torch.optim.Optimizer):
 
     Subclasses set ``rule`` (a function of :mod:`companion.optim.rules`) and
     ``hyperparameters`` (every keyword of the rule with its default, read from the
-    rule's signature, with the torch class's defaults where they differ). Parameters without a gradient are skipped, as in
-    ``torch.optim``.
+    rule's signature, with the torch class's defaults where they differ). Parameters without a
+    gradient are skipped, as in ``torch.optim``.
 
     Examples
     --------
@@ -110,7 +110,7 @@ class ReferenceOptimizer(torch.optim.Optimizer):
         type(self).rule(scratch, torch.zeros_like(scratch), {}, **hyper)
 
     @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return ``closure()`` if one is given."""
         loss = None
         if closure is not None:

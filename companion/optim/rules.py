@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from .._checks import check_floating, check_number
+from .._checks import check_bool, check_floating, check_number
 
 __all__ = [
     "MUON_NS_COEFFICIENTS",
@@ -62,10 +62,10 @@ def _nonneg(value: Any, name: str) -> float:
 
 def _unit(value: Any, name: str) -> float:
     """A decay rate in [0, 1)."""
-    value = check_number(value, name)
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {value}")
-    return value
+    rate = check_number(value, name)
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {rate}")
+    return rate
 
 
 def _pair(value: Any, name: str) -> tuple[Any, Any]:
@@ -80,9 +80,7 @@ def _betas(betas: Any) -> tuple[float, float]:
 
 
 def _flag(value: Any, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
-    return value
+    return check_bool(value, name)
 
 
 def _tensors(param: Any, grad: Any, state: Any) -> None:
@@ -102,8 +100,9 @@ def _direction(grad: torch.Tensor, maximize: bool) -> torch.Tensor:
 
 
 def _next_step(state: State) -> int:
-    state["step"] = state.get("step", 0) + 1
-    return state["step"]
+    step = int(state.get("step", 0)) + 1
+    state["step"] = step
+    return step
 
 
 # ---------------------------------------------------------------------------
@@ -425,7 +424,8 @@ def rmsprop_step(
     .. math::
 
         v_t &= \alpha v_{t-1} + (1-\alpha) g_t^2, \qquad
-        \tilde v_t = v_t - \bar g_t^2 \text{ (centered, } \bar g_t = \alpha\bar g_{t-1} + (1-\alpha) g_t\text{) or } v_t \\
+        \tilde v_t = v_t - \bar g_t^2 \text{ (centered, }
+            \bar g_t = \alpha\bar g_{t-1} + (1-\alpha) g_t\text{) or } v_t \\
         d_t &= \frac{g_t}{\sqrt{\tilde v_t} + \epsilon}, \qquad
         b_t = \mu b_{t-1} + d_t \text{ (momentum } \mu > 0\text{)} \\
         \theta_t &= \theta_{t-1} - \gamma\, b_t \text{ (or } \gamma\, d_t\text{)}
@@ -1249,7 +1249,13 @@ def lbfgs_step(
         if (t * direction).abs().max().item() <= tolerance_change or abs(loss - loss_prev) < tolerance_change:
             break
     state.update(
-        d=direction, t=t, old_dirs=ys_hist, old_stps=ss_hist, ro=rho, H_diag=h0,
-        prev_flat_grad=g_prev, prev_loss=loss_prev,
+        d=direction,
+        t=t,
+        old_dirs=ys_hist,
+        old_stps=ss_hist,
+        ro=rho,
+        H_diag=h0,
+        prev_flat_grad=g_prev,
+        prev_loss=loss_prev,
     )
     return first_loss

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import torch
 
@@ -132,7 +132,8 @@ def trajectory(
             lr = check_number(lr_at(k), f"lr_at({k})", low=0.0)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-        optimizer.step(closure)
+        # torch annotates the closure as returning a float; every optimizer accepts the loss tensor
+        optimizer.step(cast(Callable[[], float], closure))
         iterates.append(x.detach().clone())
         with torch.no_grad():
             losses.append(value(x).detach())
