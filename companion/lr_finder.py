@@ -41,7 +41,7 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
-from ._checks import check_number
+from ._checks import check_choice, check_int, check_number
 
 __all__ = ["RangeTest", "lr_range_test", "suggest_lr"]
 
@@ -74,8 +74,7 @@ def suggest_lr(
     >>> suggest_lr(lrs, loss), suggest_lr(lrs, loss, "steepest"), suggest_lr(lrs, loss, "minimum")
     (0.0031622776601683794, 0.01, 0.01)
     """
-    if rule not in _RULES:
-        raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
+    check_choice(rule, "rule", _RULES)
     x, y = np.asarray(lrs, dtype=np.float64), np.asarray(smoothed, dtype=np.float64)
     if x.ndim != 1 or x.shape != y.shape or x.size < 3:
         raise ValueError(f"lrs and smoothed must be 1-D of the same length >= 3, got shapes {x.shape} and {y.shape}")
@@ -155,16 +154,14 @@ def lr_range_test(
     end_lr = check_number(end_lr, "end_lr")
     if not 0 < start_lr < end_lr:
         raise ValueError(f"need 0 < start_lr < end_lr, got start_lr={start_lr}, end_lr={end_lr}")
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 3:
-        raise ValueError(f"num_steps must be an int >= 3, got {num_steps!r}")
+    num_steps = check_int(num_steps, "num_steps", low=3)
     beta = check_number(smoothing, "smoothing")
     if not 0 <= beta < 1:
         raise ValueError(f"smoothing must be in [0, 1), got {beta}")
     diverge_factor = check_number(diverge_factor, "diverge_factor")
     if diverge_factor <= 1:
         raise ValueError(f"diverge_factor must be > 1, got {diverge_factor}")
-    if rule not in _RULES:
-        raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
+    check_choice(rule, "rule", _RULES)
     first = next(iter(model.parameters()), None)
     dev = torch.device(device) if device is not None else (first.device if first is not None else torch.device("cpu"))
 

@@ -18,6 +18,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 from torch.utils.flop_counter import FlopCounterMode
 
+from ._checks import check_int
+
 __all__ = ["LargestTensor", "best_seconds", "flops", "largest_tensor_bytes"]
 
 
@@ -91,8 +93,7 @@ def best_seconds(step: Callable[[], object], repeats: int = 3) -> float:
     still depends on the machine, so compare it, do not print it.
     """
     _check_step(step)
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats must be an int >= 1, got {repeats!r}")
+    repeats = check_int(repeats, "repeats", low=1)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()

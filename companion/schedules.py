@@ -593,6 +593,7 @@ def lambda_lr_schedule(base_lr: float, lr_lambda: Callable[[int], float], *, vec
     base_lr = _positive(base_lr, "base_lr")
     if not callable(lr_lambda):
         raise TypeError(f"lr_lambda must be callable, got {type(lr_lambda).__name__}")
+    vectorized = check_bool(vectorized, "vectorized")
 
     def formula(t: IntArray) -> FloatArray:
         if vectorized:

@@ -93,6 +93,38 @@ def _rule_args(**kw: Any) -> Callable[[], Args]:
     return lambda: ((torch.ones(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64), {}), dict(kw))
 
 
+def _sparse_rule_args() -> Args:
+    grad = torch.sparse_coo_tensor([[1]], [[2.0, -2.0]], (3, 2), dtype=torch.float64, check_invariants=True)
+    return (torch.zeros(3, 2, dtype=torch.float64), grad, {}), {}
+
+
+def _lbfgs_args() -> Args:
+    x = torch.tensor([3.0, -1.0], dtype=torch.float64, requires_grad=True)
+
+    def closure() -> torch.Tensor:
+        x.grad = None
+        loss = (x**2).sum()
+        loss.backward()
+        return loss
+
+    return ([x], closure, {}), {"max_iter": 2}
+
+
+def _range_test_args() -> Args:
+    torch.manual_seed(0)
+    net = nn.Linear(1, 1)
+    x = torch.linspace(-1, 1, 8).unsqueeze(1)
+    data = [(x[:4], 2 * x[:4]), (x[4:], 2 * x[4:])]
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    return (net, nn.functional.mse_loss, opt, data), {"start_lr": 1e-4, "end_lr": 1e-2, "num_steps": 4}
+
+
+def _schedules() -> list[Any]:
+    from companion import schedules
+
+    return [schedules.exponential_lr_schedule(1.0, 0.5), schedules.constant_lr_schedule(1.0, 0.5, total_iters=2)]
+
+
 def _lengths_ctc() -> Args:
     lp = torch.randn(5, 1, 4, dtype=torch.float64).log_softmax(2)
     return (lp, torch.tensor([[1, 2]]), [5], [2]), {}
@@ -238,6 +270,25 @@ def registry() -> dict[str, Entry]:
         "companion.optim.rules.adagrad_step": Entry(_rule_args()),
         "companion.optim.rules.adadelta_step": Entry(_rule_args()),
         "companion.optim.rules.rprop_step": Entry(_rule_args()),
+        "companion.optim.rules.asgd_step": Entry(_rule_args()),
+        "companion.optim.rules.sparse_adam_step": Entry(_sparse_rule_args),
+        "companion.optim.rules.adafactor_step": Entry(
+            lambda: ((torch.ones(2, 3, dtype=torch.float64), torch.ones(2, 3, dtype=torch.float64), {}), {})
+        ),
+        "companion.optim.rules.muon_step": Entry(
+            lambda: ((torch.zeros(2, 3, dtype=torch.float64), torch.eye(2, 3, dtype=torch.float64), {}), {})
+        ),
+        "companion.optim.rules.newton_schulz": Entry(lambda: ((torch.eye(2, 3, dtype=torch.float64),), {})),
+        "companion.optim.rules.lbfgs_step": Entry(_lbfgs_args),
+        # --- measures of one step
+        "companion.measure.LargestTensor": Entry(a()),
+        "companion.measure.largest_tensor_bytes": Entry(lambda: ((lambda: torch.ones(3) * 2,), {})),
+        "companion.measure.flops": Entry(lambda: ((lambda: torch.ones(2, 3) @ torch.ones(3, 2),), {})),
+        "companion.measure.best_seconds": Entry(lambda: ((lambda: None,), {"repeats": 2})),
+        # --- learning-rate range test
+        "companion.lr_finder.lr_range_test": Entry(_range_test_args),
+        "companion.lr_finder.suggest_lr": Entry(a(np.geomspace(1e-4, 1.0, 5), np.array([2.0, 1.5, 1.0, 1.2, 3.0]))),
+        "companion.lr_finder.RangeTest": Entry(a(np.ones(3), np.ones(3), np.ones(3), False, 1e-3, "valley")),
         # --- training
         "companion.training.accuracy": Entry(lambda: ((x(), t()), {})),
         "companion.training.EarlyStopping": Entry(a(2)),
@@ -254,7 +305,32 @@ def registry() -> dict[str, Entry]:
         "companion.schedules.polynomial_lr": Entry(a(np.arange(4), 1.0)),
         "companion.schedules.cyclic_lr": Entry(a(np.arange(4), 0.1, 0.5, step_size_up=2)),
         "companion.schedules.one_cycle_lr": Entry(a(np.arange(4), 1.0, total_steps=5)),
-        "companion.schedules.warmup_cosine": Entry(a(np.arange(4), total=6, warmup=2, base_lr=1.0)),
+        "companion.schedules.warmup_cosine": Entry(a(np.arange(4), 1.0, total_steps=6, warmup_steps=2)),
+        "companion.schedules.constant_lr": Entry(a(np.arange(4), 1.0)),
+        "companion.schedules.lambda_lr": Entry(a(np.arange(4), 1.0, lambda t: 0.5**t)),
+        "companion.schedules.multiplicative_lr": Entry(a(np.arange(4), 1.0, lambda t: 0.5)),
+        "companion.schedules.swa_lr": Entry(a(np.arange(4), 1.0, 0.2, anneal_epochs=2)),
+        "companion.schedules.reduce_lr_on_plateau": Entry(a([1.0, 1.0, 0.5], 1.0, patience=1)),
+        "companion.schedules.ReduceLROnPlateau": Entry(a(1.0)),
+        "companion.schedules.step_lr_schedule": Entry(a(1.0, step_size=2)),
+        "companion.schedules.multistep_lr_schedule": Entry(a(1.0, milestones=[2])),
+        "companion.schedules.exponential_lr_schedule": Entry(a(1.0, gamma=0.5)),
+        "companion.schedules.constant_lr_schedule": Entry(a(1.0)),
+        "companion.schedules.cosine_annealing_lr_schedule": Entry(a(1.0, T_max=4)),
+        "companion.schedules.cosine_warm_restarts_lr_schedule": Entry(a(1.0, T_0=2)),
+        "companion.schedules.linear_lr_schedule": Entry(a(1.0)),
+        "companion.schedules.polynomial_lr_schedule": Entry(a(1.0)),
+        "companion.schedules.cyclic_lr_schedule": Entry(a(0.1, 0.5, step_size_up=2)),
+        "companion.schedules.one_cycle_lr_schedule": Entry(a(1.0, total_steps=5)),
+        "companion.schedules.swa_lr_schedule": Entry(a(1.0, 0.2, anneal_epochs=2)),
+        "companion.schedules.warmup_cosine_schedule": Entry(a(1.0, total_steps=6, warmup_steps=2)),
+        "companion.schedules.lambda_lr_schedule": Entry(a(1.0, lambda t: 0.5**t)),
+        "companion.schedules.multiplicative_lr_schedule": Entry(a(1.0, lambda t: 0.5)),
+        "companion.schedules.Schedule": Entry(a(lambda t: 0.1 * np.ones(t.shape), 0.1, "constant")),
+        "companion.schedules.sequential_schedule": Entry(
+            lambda: ((_schedules(), [2]), {}),
+        ),
+        "companion.schedules.chained_schedule": Entry(lambda: ((_schedules(),), {})),
         "companion.schedules.warmup_cosine_scheduler": Entry(
             lambda: ((torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0), 6, 2), {}),
         ),
@@ -275,6 +351,10 @@ def registry() -> dict[str, Entry]:
         cls = getattr(optim_reference, name)
         if isinstance(cls, type) and name != "ReferenceOptimizer":
             r[f"companion.optim.reference.{name}"] = Entry(_opt_args, defaults=dict(cls.hyperparameters))
+    r["companion.optim.reference.ReferenceMuon"] = Entry(  # two-dimensional parameters only
+        lambda: (([torch.zeros(2, 2, requires_grad=True)],), {}),
+        defaults=dict(optim_reference.ReferenceMuon.hyperparameters),
+    )
     r["companion.optim.reference.ReferenceOptimizer"] = Entry(
         lambda: ((), {}), skip={"*": "an abstract base: its subclasses are swept"}
     )

@@ -51,14 +51,24 @@ def _keywords(rule: Callable[..., object], **overrides: Any) -> dict[str, Any]:
     return {**defaults, **overrides}
 
 
-def _check_state_shapes(state: Any, param: torch.Tensor) -> None:
-    """``ValueError`` if a state buffer (from ``load_state_dict``, say) does not have the parameter's shape."""
+def _check_state_shapes(
+    state: Any, param: torch.Tensor, expected: Callable[[str, torch.Tensor], tuple[int, ...]]
+) -> None:
+    """``ValueError`` if a state buffer (from ``load_state_dict``, say) does not have the shape ``expected`` says.
+
+    ``expected(key, param)`` is the shape of buffer ``key``: the parameter's own for every
+    optimizer but Adafactor, whose factored second moments are a column and a row.
+    """
     if not isinstance(state, dict):
         return  # the rule itself refuses it
     for key, value in state.items():
-        if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != param.shape:
+        if not isinstance(value, torch.Tensor) or value.dim() == 0:
+            continue
+        shape = expected(key, param)
+        if tuple(value.shape) != shape:
+            what = "its parameter has shape" if shape == tuple(param.shape) else "its parameter needs"
             raise ValueError(
-                f"state[{key!r}] has shape {tuple(value.shape)} but its parameter has shape {tuple(param.shape)}: "
+                f"state[{key!r}] has shape {tuple(value.shape)} but {what} {shape}: "
                 "was a state_dict loaded for other parameters?"
             )
 
@@ -109,6 +119,10 @@ class ReferenceOptimizer(torch.optim.Optimizer):
         scratch = torch.zeros(1, dtype=torch.float64)
         type(self).rule(scratch, torch.zeros_like(scratch), {}, **hyper)
 
+    def _state_shape(self, key: str, param: torch.Tensor) -> tuple[int, ...]:
+        """The shape of the state buffer ``key`` of ``param``: the parameter's own."""
+        return tuple(param.shape)
+
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return ``closure()`` if one is given."""
@@ -120,7 +134,7 @@ class ReferenceOptimizer(torch.optim.Optimizer):
             hyper = {k: group[k] for k in self.hyperparameters}
             for p in group["params"]:
                 if p.grad is not None:
-                    _check_state_shapes(self.state[p], p)
+                    _check_state_shapes(self.state[p], p, self._state_shape)
                     type(self).rule(p, p.grad, self.state[p], **hyper)
         return loss
 
@@ -235,6 +249,15 @@ class ReferenceAdafactor(ReferenceOptimizer):
 
     rule = rules.adafactor_step
     hyperparameters: ClassVar[dict[str, Any]] = _keywords(rules.adafactor_step)
+
+    def _state_shape(self, key: str, param: torch.Tensor) -> tuple[int, ...]:
+        """A matrix's second moment is factored: ``row_var`` is a column, ``col_var`` a row."""
+        shape = tuple(param.shape)
+        if param.dim() > 1 and key == "row_var":
+            return (*shape[:-1], 1)
+        if param.dim() > 1 and key == "col_var":
+            return (*shape[:-2], 1, shape[-1])
+        return shape
 
 
 class ReferenceMuon(ReferenceOptimizer):

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from .._checks import check_bool, check_floating, check_number
+from .._checks import check_bool, check_floating, check_int, check_number
 
 __all__ = [
     "MUON_NS_COEFFICIENTS",
@@ -872,8 +872,11 @@ def newton_schulz(
     """
     if matrix.ndim != 2:
         raise ValueError(f"matrix must be two-dimensional, got shape {tuple(matrix.shape)}")
-    steps = int(_nonneg(steps, "steps"))
-    a, b, c = coefficients
+    steps = check_int(steps, "steps", low=0)
+    if not isinstance(coefficients, (tuple, list)) or len(coefficients) != 3:
+        raise TypeError(f"coefficients must be three numbers (a, b, c), got {coefficients!r}")
+    a, b, c = (check_number(x, f"coefficients[{i}]") for i, x in enumerate(coefficients))
+    eps = _nonneg(eps, "eps")
     tall = matrix.size(0) > matrix.size(1)
     x = matrix.to(dtype)
     if tall:
@@ -936,8 +939,7 @@ def muon_step(
         raise ValueError(f"Muon updates two-dimensional parameters only, got shape {tuple(param.shape)}")
     lr, weight_decay, momentum = _nonneg(lr, "lr"), _nonneg(weight_decay, "weight_decay"), _nonneg(momentum, "momentum")
     nesterov, eps = _flag(nesterov, "nesterov"), _nonneg(eps, "eps")
-    if isinstance(ns_steps, bool) or not isinstance(ns_steps, int) or not 0 <= ns_steps < 100:
-        raise ValueError(f"ns_steps must be an int in [0, 100), got {ns_steps!r}")
+    ns_steps = check_int(ns_steps, "ns_steps", low=0, high=99)
     if not isinstance(ns_coefficients, (tuple, list)) or len(ns_coefficients) != 3:
         raise TypeError(f"ns_coefficients must be three numbers (a, b, c), got {ns_coefficients!r}")
     a, b, c = (check_number(x, f"ns_coefficients[{i}]") for i, x in enumerate(ns_coefficients))
@@ -1162,13 +1164,9 @@ def lbfgs_step(
     if not isinstance(state, dict):
         raise TypeError(f"state must be a dict, got {type(state).__name__}")
     lr = _nonneg(lr, "lr")
-    for value, name in ((max_iter, "max_iter"), (history_size, "history_size")):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    if max_eval is None:
-        max_eval = max_iter * 5 // 4
-    if isinstance(max_eval, bool) or not isinstance(max_eval, int) or max_eval < 1:
-        raise ValueError(f"max_eval must be an int >= 1 or None, got {max_eval!r}")
+    max_iter = check_int(max_iter, "max_iter", low=1)
+    history_size = check_int(history_size, "history_size", low=1)
+    max_eval = max_iter * 5 // 4 if max_eval is None else check_int(max_eval, "max_eval", low=1)
     tolerance_grad = _nonneg(tolerance_grad, "tolerance_grad")
     tolerance_change = _nonneg(tolerance_change, "tolerance_change")
     if line_search_fn not in (None, "strong_wolfe"):
