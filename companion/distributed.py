@@ -51,7 +51,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch.autograd.function import FunctionCtx
 
-from ._checks import check_floating, check_number, require
+from ._checks import check_floating, check_int, check_number, require
 from .losses import sce_loss, sigmoid_focal_loss
 from .losses.sce import DEFAULT_A
 
@@ -520,8 +520,7 @@ def run_torchrun(
     RuntimeError
         If the job failed; the message ends with the last lines of its output.
     """
-    if isinstance(nproc_per_node, bool) or not isinstance(nproc_per_node, int) or nproc_per_node < 1:
-        raise ValueError(f"nproc_per_node must be an int >= 1, got {nproc_per_node!r}")
+    nproc_per_node = check_int(nproc_per_node, "nproc_per_node", low=1)
     timeout = check_number(timeout, "timeout", low=0.0)
     path = Path(script)
     if cwd is not None and not path.is_absolute():

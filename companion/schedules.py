@@ -51,7 +51,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from ._checks import check_bool, check_number
+from ._checks import check_bool, check_int, check_number
 
 __all__ = [
     "COUNTERPARTS",
@@ -104,10 +104,7 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def _positive(value: object, name: str) -> float:
-    value = check_number(value, name)
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    return value
+    return check_number(value, name, above=0.0)
 
 
 def _non_negative(value: object, name: str) -> float:
@@ -115,11 +112,7 @@ def _non_negative(value: object, name: str) -> float:
 
 
 def _integer(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
-    return int(value)
+    return check_int(value, name, low=minimum)
 
 
 def _steps(step: object) -> IntArray | int:

@@ -62,10 +62,7 @@ def _nonneg(value: Any, name: str) -> float:
 
 def _unit(value: Any, name: str) -> float:
     """A decay rate in [0, 1)."""
-    rate = check_number(value, name)
-    if not 0.0 <= rate < 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {rate}")
-    return rate
+    return check_number(value, name, low=0.0, below=1.0)
 
 
 def _pair(value: Any, name: str) -> tuple[Any, Any]:
