@@ -36,6 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PAGES = [f"{entry}.html" for entry in booktools.toc_entries()]
+LOAD_TIMEOUT_MS = 180_000
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -91,21 +92,32 @@ class PageVisit:
         self.page.on("requestfailed", lambda r: self.errors.append(f"failed request: {r.url} ({r.failure})"))
         self.page.on("response", lambda r: self.errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
         self.url = urljoin(base_url, path)
-        self.page.goto(self.url, wait_until="load")
+        self.page.goto(self.url, wait_until="load", timeout=LOAD_TIMEOUT_MS)
         # MathJax typesets asynchronously; wait until it says it is done.
         self.page.evaluate(
             "async () => { if (window.MathJax && MathJax.startup && MathJax.startup.promise)"
             " { await MathJax.startup.promise; } }"
         )
-        self.page.wait_for_load_state("networkidle")
+        # generous: on a busy machine (notebooks executing beside) typesetting a long page is slow
+        self.page.wait_for_load_state("networkidle", timeout=LOAD_TIMEOUT_MS)
 
     def close(self) -> None:
         self.page.close()
 
 
+_LOAD_FAILURE: list[str] = []
+
+
 @pytest.fixture(scope="module")
 def visits(browser: Browser, base_url: str) -> Iterator[dict[str, PageVisit]]:
-    loaded = {path: PageVisit(browser, base_url, path) for path in PAGES}
+    # pytest sets a failed module fixture up again for every test that uses it: load once, fail once
+    if _LOAD_FAILURE:
+        pytest.fail(f"the pages did not load: {_LOAD_FAILURE[0]}")
+    try:
+        loaded = {path: PageVisit(browser, base_url, path) for path in PAGES}
+    except Exception as exc:
+        _LOAD_FAILURE.append(repr(exc))
+        raise
     yield loaded
     for visit in loaded.values():
         visit.close()
