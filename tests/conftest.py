@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,15 @@ import booktools  # noqa: E402 - after the path is set
 # A repository address for building the site as it is published (never published itself).
 EXAMPLE_REPOSITORY = "https://github.com/example-owner/loss-book"
 PUBLISHED = ROOT / "_build" / "published"
+
+# One thread per process. The suite runs a process per core (xdist workers, the notebook kernels
+# they start, which inherit this environment, and the AVX2 pass beside them); with torch's default
+# of a thread per core in each, the processes' OpenMP threads wait on each other: on 2 busy cores a
+# 61-parameter network's training steps ran 20 times slower than on one thread. Stored outputs must
+# not depend on the thread count anyway (they are made with the default). OMP_NUM_THREADS=N overrides.
+for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+    os.environ.setdefault(_variable, "1")
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 # The machine that runs the suite may be busy: judge property tests by their
 # results, not by how long one example took.

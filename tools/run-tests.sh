@@ -26,8 +26,10 @@ if [ -n "${PORTABLE_ENV:-}" ]; then
     echo "Notebooks again, alongside, with the vector instructions of an AVX2 processor: $PORTABLE_ENV"
     echo "(its output: $LOGS/notebooks-avx2.log)"
     avx_start=$SECONDS
+    # One thread per process, as tests/conftest.py sets for the suite (this pass does not load it).
     # shellcheck disable=SC2086 - PORTABLE_ENV and PYTEST_ARGS are word lists
-    env $PORTABLE_ENV $PY -m pytest book --numprocesses 1 ${PYTEST_ARGS:-} > "$LOGS/notebooks-avx2.log" 2>&1 &
+    env $PORTABLE_ENV OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 \
+        $PY -m pytest book --numprocesses 1 ${PYTEST_ARGS:-} > "$LOGS/notebooks-avx2.log" 2>&1 &
     avx_pid=$!
 fi
 
