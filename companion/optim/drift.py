@@ -39,7 +39,8 @@ def _final_params(
             # gradient of sum(c/2 (p - t)^2) plus a fixed noise sequence, in the parameter's dtype
             param.grad = torch.addcmul(noise[k], curvature, param - target)
             opt.step()
-    return param.detach().double()
+    final: torch.Tensor = param.detach().double()
+    return final
 
 
 def implementation_drift(
