@@ -358,4 +358,9 @@ def registry() -> dict[str, Entry]:
     r["companion.optim.reference.ReferenceOptimizer"] = Entry(
         lambda: ((), {}), skip={"*": "an abstract base: its subclasses are swept"}
     )
+    # --- optim.drift (branch opt): implementation drift of foreach/fused kernels ---------------
+    r["companion.optim.drift.implementation_drift"] = Entry(
+        lambda: ((torch.optim.SGD, torch.float32, 3), {"lr": 0.1, "momentum": 0.9}),
+    )
+    # --- end optim.drift ------------------------------------------------------------------------
     return r
