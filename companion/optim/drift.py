@@ -2,7 +2,7 @@
 
 :func:`implementation_drift` runs one optimizer class several times on the same
 deterministic problem, once per implementation (``foreach=False``, ``foreach=True``,
-``fused=True`` and the by-hand reference of :data:`companion.optim.REFERENCES`), and
+``fused=True`` and the by-hand reference of ``companion.optim.REFERENCES``), and
 reports how far apart the final parameters are.
 """
 
@@ -60,7 +60,7 @@ def implementation_drift(
     ----------
     opt_cls : type
         A ``torch.optim`` optimizer with ``foreach`` and ``fused`` switches and a reference in
-        :data:`companion.optim.REFERENCES` (``SGD``, ``Adam``, ``AdamW``, ``Adagrad`` on CPU).
+        ``companion.optim.REFERENCES`` (``SGD``, ``Adam``, ``AdamW``, ``Adagrad`` on CPU).
     dtype : torch.dtype
         The parameters' dtype: ``torch.float32``, ``torch.bfloat16`` or ``torch.float64``.
     steps : int
