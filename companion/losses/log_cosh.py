@@ -42,7 +42,7 @@ from torch import nn
 
 from .._checks import check_floating, check_reduction, check_same_shape
 from ._common import compute_dtype
-from ._fused import keep_for_backward, restore, reusable, scale_once
+from ._fused import apply_positional, keep_for_backward, restore, reusable, scale_once
 
 __all__ = ["LogCoshLoss", "log_cosh", "log_cosh_loss"]
 
@@ -145,7 +145,7 @@ class _LogCosh(torch.autograd.Function):
 
 def _apply(x: torch.Tensor, y: torch.Tensor | None, reduction: str) -> torch.Tensor:
     want_grad = torch.is_grad_enabled() and (x.requires_grad or (y is not None and y.requires_grad))
-    loss: torch.Tensor = _LogCosh.apply(x, y, reduction, want_grad)[0]
+    loss: torch.Tensor = apply_positional(_LogCosh, x, y, reduction, want_grad)[0]
     return loss
 
 
