@@ -496,8 +496,11 @@ def scaled_row_gradient(
 
 def _class_mask(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """``k == t`` over the class dimension of ``x`` ``(N, C, *d)``, as a broadcastable boolean tensor."""
-    classes = torch.arange(x.shape[1], device=x.device).view(1, -1, *([1] * (x.dim() - 2)))
-    return classes == t.unsqueeze(1)
+    # int32 indices when they fit: a compiled loop compares one vector of int32 per vector of
+    # float32, where int64 takes two
+    index = torch.int32 if x.shape[1] < 2**31 else torch.int64
+    classes = torch.arange(x.shape[1], device=x.device, dtype=index).view(1, -1, *([1] * (x.dim() - 2)))
+    return classes == t.to(index).unsqueeze(1)
 
 
 def softmax_row_stats(
@@ -509,7 +512,8 @@ def softmax_row_stats(
     :math:`m = \max_k x_k`, :math:`S = \sum_k e^{x_k - m}` and the target's share left out,
     :math:`q = \sum_{k \ne t} e^{x_k - m} / S`, :math:`\log p_t = \operatorname{log1p}(-q)` where
     :math:`q < 1/2`, else :math:`x_t - m - \log S`. Under ``torch.compile`` every term is a
-    masked sum in the same loop over the logits (no scatter, no softmax buffer), and the
+    row reduction in the same loop over the logits (no scatter, no softmax buffer; :math:`x_t` is
+    gathered, one load per row), and the
     gradient :math:`w\,(p - e_t)` is rebuilt in the backward pass from the logits and the four
     per-position numbers returned, stacked: :math:`m`, :math:`S`, :math:`q`, :math:`w`.
     """
@@ -520,7 +524,7 @@ def softmax_row_stats(
     e = torch.exp(xc - top)
     total = e.sum(1)
     q = torch.where(mask, 0.0, e).sum(1) / total
-    log_pt_raw = torch.where(mask, xc, 0.0).sum(1) - top.squeeze(1) - torch.log(total)
+    log_pt_raw = xc.gather(1, t.unsqueeze(1)).squeeze(1) - top.squeeze(1) - torch.log(total)
     small = q < 0.5
     log_pt = torch.where(small, torch.log1p(-torch.where(small, q, 0.0)), log_pt_raw)
     loss, w = _row_rule(rule, params, log_pt, q, torch.exp(log_pt))
@@ -532,7 +536,7 @@ def softmax_row_stats(
 def _grad_from_row_stats(x: torch.Tensor, t: torch.Tensor, stats: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     """``scale * w * (p - e_t)`` from the logits and the statistics of :func:`softmax_row_stats`."""
     top, total, q, w = (v.unsqueeze(1) for v in stats.unbind(0))
-    p = torch.exp(x.to(stats.dtype) - top) / total
+    p = torch.exp(x.to(stats.dtype) - top) * total.reciprocal()  # one division per row, not per entry
     grad = (w * scale.unsqueeze(1)) * torch.where(_class_mask(x, t), -q, p)
     return grad.to(x.dtype)
 
