@@ -358,7 +358,7 @@ def registry() -> dict[str, Entry]:
     r["companion.optim.reference.ReferenceOptimizer"] = Entry(
         lambda: ((), {}), skip={"*": "an abstract base: its subclasses are swept"}
     )
-    # --- optim.drift (branch opt): implementation drift of foreach/fused kernels ---------------
+    # --- companion.optim.drift: implementation drift of foreach/fused kernels -------------------
     r["companion.optim.drift.implementation_drift"] = Entry(
         lambda: ((torch.optim.SGD, torch.float32, 3), {"lr": 0.1, "momentum": 0.9}),
     )
