@@ -383,6 +383,9 @@ def test_a_retained_graph_gives_the_same_gradient_twice(name: str) -> None:
 def test_compiled_log_cosh_and_its_gradient_match_high_precision(dtype: torch.dtype, rtol: float) -> None:
     # under torch.compile the forward pass takes another exact formula (tanh and one log1p); check it on its own
     values = [0.0, 1e-30, 1e-8, 1e-4, 0.01, 0.3, 1.0, 2.5, 10.0, 30.0, 79.0, 81.0, 89.5, 700.0, 1e10]
+    # and densely across the switches of the formula (the series for tanh ends at 0.35, the loss's branches meet at 1)
+    dense = [torch.logspace(-8, 3, 120), torch.linspace(0.3, 0.4, 81), torch.linspace(0.9, 1.1, 81)]
+    values += torch.cat(dense).tolist()
     x = torch.tensor(values + [-v for v in values], dtype=dtype, requires_grad=True)
     torch._dynamo.reset()
     got = torch.compile(lambda a: log_cosh(a), fullgraph=True)(x)
