@@ -292,12 +292,19 @@ EXPERIMENTS: dict[str, Callable[[], Result]] = {
 }
 
 
-def main() -> None:
+def main(
+    experiments: dict[str, Callable[[], Result]] = EXPERIMENTS,
+    world_size: int | None = None,
+) -> None:
     companion.setup(0)
     torch.set_num_threads(1)
     dist.init_process_group("gloo", timeout=timedelta(seconds=60))
     try:
-        results: Result = {name: run() for name, run in EXPERIMENTS.items()}
+        if world_size is not None and dist.get_world_size() != world_size:
+            raise RuntimeError(
+                f"run this job on {world_size} ranks: --nproc-per-node {world_size}"
+            )
+        results: Result = {name: run() for name, run in experiments.items()}
         results["world size"] = dist.get_world_size()
         if dist.get_rank() == 0:
             print(json.dumps(results))

@@ -9,9 +9,7 @@ line of JSON with the results.
 """
 
 import copy
-import json
 from collections.abc import Callable
-from datetime import timedelta
 
 import losses_across_processes_job as job
 import torch
@@ -22,7 +20,6 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DistributedSampler, TensorDataset
 
-import companion
 from companion.distributed import global_mean
 from companion.losses import softmax_focal_loss
 
@@ -215,18 +212,8 @@ SOLUTIONS: dict[str, Callable[[], Result]] = {
 
 
 def main() -> None:
-    companion.setup(0)
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", timeout=timedelta(seconds=60))
-    try:
-        if dist.get_world_size() != 4:
-            raise RuntimeError("run the solutions on four ranks: --nproc-per-node 4")
-        results: Result = {name: run() for name, run in SOLUTIONS.items()}
-        results["world size"] = dist.get_world_size()
-        if dist.get_rank() == 0:
-            print(json.dumps(results))
-    finally:
-        dist.destroy_process_group()
+    # the chapter's job, with the solutions' experiments
+    job.main(SOLUTIONS, world_size=4)
 
 
 if __name__ == "__main__":
