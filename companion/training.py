@@ -1,4 +1,5 @@
-"""A small training loop: :func:`fit`, :func:`evaluate`, :func:`predict`, :class:`EarlyStopping`.
+"""A small training loop: :func:`fit`, :func:`evaluate`, :func:`predict`, :class:`EarlyStopping`,
+and :func:`batch_loader`, a faster ``DataLoader`` for data sets held in tensors.
 
 One epoch of :func:`fit` does what every hand-written PyTorch loop does, in
 this order, for each batch ``(inputs, targets)`` of the training loader:
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, Subset, TensorDataset
 
 from ._checks import (
     check_bool,
@@ -50,7 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
 else:  # pandas is imported by fit() only, when it is called
     DataFrame = Any
 
-__all__ = ["EarlyStopping", "Metric", "accuracy", "evaluate", "fit", "predict"]
+__all__ = ["EarlyStopping", "Metric", "accuracy", "batch_loader", "evaluate", "fit", "predict"]
 
 #: The type of a metric, a function of all outputs and all targets of a data set (CPU tensors) that returns a number.
 Metric = Callable[[torch.Tensor, torch.Tensor], float]
@@ -232,6 +234,70 @@ def _scalar_loss(loss: Any, where: str) -> torch.Tensor:
         shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
         raise ValueError(f"{where} must return a scalar tensor (use reduction='mean'), got {shape}")
     return loss
+
+
+# ---------------------------------------------------------------------------
+# data
+
+
+def _held_in_tensors(dataset: object) -> bool:
+    while isinstance(dataset, Subset):
+        dataset = dataset.dataset
+    return isinstance(dataset, TensorDataset)
+
+
+def batch_loader(
+    dataset: TensorDataset | Subset[Any],
+    batch_size: int,
+    *,
+    shuffle: bool = False,
+    drop_last: bool = False,
+    generator: torch.Generator | None = None,
+) -> DataLoader[Any]:
+    """The batches of ``DataLoader(dataset, batch_size, shuffle=..., drop_last=..., generator=...)``, taken whole.
+
+    A ``DataLoader`` calls ``dataset[i]`` once per example and stacks the results; for a
+    :class:`~torch.utils.data.TensorDataset` of small examples (or a
+    :class:`~torch.utils.data.Subset` of one, as :func:`~torch.utils.data.random_split` makes)
+    that Python work is most of an epoch's time. This loader indexes the tensors once per
+    batch, with the batch's list of indices, and yields the same thing: the same examples in
+    the same order, as ``[inputs, targets]`` lists of the same values. It draws the same random
+    numbers as the ``DataLoader`` (from ``generator``, or from torch's global generator when
+    it is ``None``), so swapping one for the other changes no result.
+
+    Raises ``TypeError`` for a data set that is not a ``TensorDataset`` or a ``Subset`` of one
+    (indexing anything else by a list need not give a batch).
+
+    Examples
+    --------
+    >>> from torch.utils.data import DataLoader, TensorDataset
+    >>> data = TensorDataset(torch.arange(10.0), torch.arange(10) % 2)
+    >>> one = DataLoader(data, batch_size=4, shuffle=True, generator=torch.Generator().manual_seed(0))
+    >>> two = batch_loader(data, 4, shuffle=True, generator=torch.Generator().manual_seed(0))
+    >>> pairs = list(zip(one, two))  # one epoch of each
+    >>> [len(x) for x, _ in two], len(two) == len(one) == 3
+    ([4, 4, 2], True)
+    >>> all(torch.equal(a, b) for batch, same in pairs for a, b in zip(batch, same))
+    True
+    """
+    if not _held_in_tensors(dataset):
+        raise TypeError(
+            "dataset must be a TensorDataset or a Subset of one (batch_loader indexes it by lists), "
+            f"got {type(dataset).__name__}: use torch.utils.data.DataLoader"
+        )
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    shuffle = check_bool(shuffle, "shuffle")
+    drop_last = check_bool(drop_last, "drop_last")
+    if generator is not None:
+        check_instance(generator, "generator", torch.Generator, "a torch.Generator or None")
+    # DataLoader(shuffle=True) builds exactly this sampler, and draws its base seed from the
+    # loader's generator before the sampler draws the permutation: passing the generator to
+    # both keeps every draw where the DataLoader makes it
+    order = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+    batches = BatchSampler(order, batch_size, drop_last)
+    # batch_size=None: each index the loader gets is a whole batch's list, given to dataset[...]
+    # at once; list() makes the (inputs, targets) tuple the list a DataLoader's collation yields
+    return DataLoader(dataset, batch_size=None, sampler=batches, collate_fn=list, generator=generator)
 
 
 # ---------------------------------------------------------------------------

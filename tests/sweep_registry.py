@@ -292,6 +292,9 @@ def registry() -> dict[str, Entry]:
         # --- training
         "companion.training.accuracy": Entry(lambda: ((x(), t()), {})),
         "companion.training.EarlyStopping": Entry(a(2)),
+        "companion.training.batch_loader": Entry(
+            lambda: ((torch.utils.data.TensorDataset(torch.arange(6.0), torch.arange(6)), 4), {"shuffle": True})
+        ),
         "companion.training.fit": Entry(_fit_args),
         "companion.training.evaluate": Entry(lambda: ((nn.Linear(1, 1), _loader(), nn.MSELoss()), {"device": "cpu"})),
         "companion.training.predict": Entry(lambda: ((nn.Linear(1, 1), _loader()), {"device": "cpu"})),

@@ -9,11 +9,11 @@ import pytest
 import torch
 from sklearn.metrics import accuracy_score, average_precision_score, roc_auc_score
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset, random_split
 
 import companion
 from companion.regularization import l2_penalty
-from companion.training import EarlyStopping, accuracy, evaluate, fit, predict
+from companion.training import EarlyStopping, accuracy, batch_loader, evaluate, fit, predict
 
 LRS = torch.optim.lr_scheduler
 CPU = "cpu"
@@ -421,3 +421,83 @@ def test_progress_prints_one_line_per_epoch(capsys: pytest.CaptureFixture[str]) 
     fit(**_args(epochs=3, progress=True))
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[:2] for line in lines] == [["epoch", "1/3"], ["epoch", "2/3"], ["epoch", "3/3"]]
+
+
+# ---------------------------------------------------------------------------
+# batch_loader: DataLoader's batches, taken whole
+
+
+def _epochs(make, n: int = 2) -> list[list[list[torch.Tensor]]]:
+    loader = make()
+    return [list(loader) for _ in range(n)]
+
+
+def _tensor_data(n: int = 23) -> TensorDataset:
+    g = torch.Generator().manual_seed(3)
+    return TensorDataset(torch.randn(n, 3, generator=g), torch.randint(0, 5, (n,), generator=g))
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("drop_last", [False, True])
+@pytest.mark.parametrize("kind", ["tensors", "split", "subset of a subset"])
+def test_batch_loader_yields_the_dataloaders_batches_and_draws_the_same_random_numbers(shuffle, drop_last, kind):
+    data: Dataset = _tensor_data()
+    if kind == "split":
+        data = random_split(data, [17, 6], generator=torch.Generator().manual_seed(1))[0]
+    elif kind == "subset of a subset":
+        data = Subset(Subset(data, list(range(22, 0, -1))), [0, 5, 2, 7, 9, 11, 3, 1, 4, 13])
+    for seeded in (True, False):  # the loader's own generator, or torch's global one
+        runs = []
+        for make in (DataLoader, lambda d, b, **kw: batch_loader(d, b, **kw)):
+            torch.manual_seed(11)
+            gen = torch.Generator().manual_seed(5) if seeded else None
+            epochs = _epochs(
+                lambda make=make, gen=gen: make(data, 4, shuffle=shuffle, drop_last=drop_last, generator=gen)
+            )
+            after = (gen.get_state() if seeded else torch.get_rng_state(), torch.rand(1))
+            runs.append((epochs, after))
+        (want, want_after), (got, got_after) = runs
+        assert [len(e) for e in got] == [len(e) for e in want]
+        for epoch_want, epoch_got in zip(want, got, strict=True):
+            for batch_want, batch_got in zip(epoch_want, epoch_got, strict=True):
+                assert type(batch_got) is type(batch_want) is list
+                assert len(batch_got) == len(batch_want) == 2
+                for a, b in zip(batch_want, batch_got, strict=True):
+                    assert a.dtype == b.dtype
+                    assert torch.equal(a, b)
+        assert torch.equal(want_after[0], got_after[0]) and torch.equal(want_after[1], got_after[1])
+        if shuffle:  # the check compares something: two epochs differ
+            assert not torch.equal(want[0][0][0], want[1][0][0])
+
+
+def test_batch_loader_trains_as_the_dataloader_does():
+    data = blobs(64)
+    nets = []
+    for make in (DataLoader, batch_loader):
+        net = mlp(1)
+        opt = torch.optim.SGD(net.parameters(), lr=0.2)
+        train = make(data, 8, shuffle=True, generator=torch.Generator().manual_seed(2))
+        hist = fit(net, nn.BCEWithLogitsLoss(), opt, train, epochs=3, device=CPU)
+        nets.append((net, hist))
+    assert same_state(nets[0][0], nets[1][0])
+    assert nets[0][1]["train_loss"].tolist() == nets[1][1]["train_loss"].tolist()
+
+
+def test_batch_loader_rejects_what_it_cannot_index_by_lists():
+    class Items(Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return torch.tensor(float(i)), torch.tensor(0)
+
+    with pytest.raises(TypeError, match="dataset must be a TensorDataset or a Subset of one"):
+        batch_loader(Items(), 2)
+    with pytest.raises(TypeError, match="dataset must be a TensorDataset"):
+        batch_loader([(torch.zeros(1), torch.zeros(1))], 2)
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        batch_loader(_tensor_data(), 0)
+    with pytest.raises(TypeError, match="shuffle must be True or False"):
+        batch_loader(_tensor_data(), 2, shuffle="yes")
+    with pytest.raises(TypeError, match="generator must be a torch.Generator"):
+        batch_loader(_tensor_data(), 2, generator=0)
