@@ -29,6 +29,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch._C._functorch import unwrap_if_dead as _unwrap_if_dead
 
 __all__ = [
     "apply_positional",
@@ -41,6 +42,7 @@ __all__ = [
     "softmax_row_stats",
     "softmax_row_terms",
     "softmax_rows",
+    "unwrap_dead",
 ]
 
 
@@ -67,14 +69,12 @@ def apply_positional(function: type[torch.autograd.Function], *args: Any) -> Any
     """
     if torch.compiler.is_compiling() or torch._C._are_functorch_transforms_active():
         return function.apply(*args)
-    return super(torch.autograd.Function, function).apply(*_unwrap_dead(args))  # type: ignore[misc]
+    return super(torch.autograd.Function, function).apply(*unwrap_dead(args))  # type: ignore[misc]
 
 
-def _unwrap_dead(args: tuple[Any, ...]) -> tuple[Any, ...]:
+def unwrap_dead(args: tuple[Any, ...]) -> tuple[Any, ...]:
     """Tensors left over from a finished ``torch.func`` transform, unwrapped (as ``Function.apply`` does)."""
-    from torch._functorch.utils import unwrap_dead_wrappers
-
-    return tuple(unwrap_dead_wrappers(args))
+    return tuple(_unwrap_if_dead(a) if isinstance(a, torch.Tensor) else a for a in args)
 
 
 def keep_for_backward(ctx: Any, inputs: tuple[torch.Tensor | None, ...], local: torch.Tensor) -> None:
