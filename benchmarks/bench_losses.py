@@ -349,38 +349,96 @@ def _cases(
     return cases
 
 
-def run_case(case: Case, compile_: bool, rounds: int, block_s: float, device: torch.device) -> list[Result]:
-    _check_agreement(case)
-    eager = {label: forward_backward(fn, case.x) for label, (_, fn) in case.versions.items()}
+def _timing_key(case: Case, label: str, role: str) -> str:
+    """One timing per distinct call: a floor (the same torch call on the same input) is shared by cases."""
+    return f"{label} on {id(case.x)}" if role == "floor" else f"{case.family}: {label}"
+
+
+def run_cases(group: list[Case], compile_: bool, rounds: int, block_s: float, device: torch.device) -> list[Result]:
+    """Check, time and measure every version of every case in ``group``, all in the same rounds.
+
+    The class losses share their input and their floor (``F.cross_entropy``): timed in one rotation,
+    the floor is measured once for both, so "time relative to ``F.cross_entropy``" compares calls
+    that ran side by side.
+    """
+    torch._dynamo.reset()  # each group compiles afresh: no recompile limit shared across sizes
+    eager: dict[str, Callable[[], object]] = {}
     compiled: dict[str, Callable[[], object]] = {}
-    torch._dynamo.reset()  # each case compiles afresh: no recompile limit shared across sizes
-    if compile_:
+    for case in group:
+        _check_agreement(case)
         for label, (role, fn) in case.versions.items():
-            # companion must compile to one graph; peers get the default (graph breaks allowed)
-            compiled[label] = forward_backward(torch.compile(fn, fullgraph=(role == "companion")), case.x)
-    steps = {("eager", k): v for k, v in eager.items()} | {("compiled", k): v for k, v in compiled.items()}
-    times = interleaved_medians({f"{m}|{k}": v for (m, k), v in steps.items()}, device, rounds, block_s)
+            key = _timing_key(case, label, role)
+            if key in eager:
+                continue
+            eager[key] = forward_backward(fn, case.x)
+            if compile_:
+                # companion must compile to one graph; peers get the default (graph breaks allowed)
+                compiled[key] = forward_backward(torch.compile(fn, fullgraph=(role == "companion")), case.x)
+    steps = {f"eager|{k}": v for k, v in eager.items()} | {f"compiled|{k}": v for k, v in compiled.items()}
+    times = interleaved_medians(steps, device, rounds, block_s)
     results = []
-    for label, (role, fn) in case.versions.items():
-        results.append(
-            Result(
-                family=case.family,
-                shape=list(case.x.shape),
-                dtype=str(case.x.dtype).replace("torch.", ""),
-                version=label,
-                role=role,
-                eager_ms=1e3 * times[f"eager|{label}"],
-                compiled_ms=1e3 * times[f"compiled|{label}"] if compile_ else None,
-                saved_bytes_per_element=saved_bytes_per_element(fn, case.x, case.others),
-                full_size_temporaries=full_size_temporaries(eager[label], case.x.numel()),
+    for case in group:
+        rows = []
+        for label, (role, fn) in case.versions.items():
+            key = _timing_key(case, label, role)
+            rows.append(
+                Result(
+                    family=case.family,
+                    shape=list(case.x.shape),
+                    dtype=str(case.x.dtype).replace("torch.", ""),
+                    version=label,
+                    role=role,
+                    eager_ms=1e3 * times[f"eager|{key}"],
+                    compiled_ms=1e3 * times[f"compiled|{key}"] if compile_ else None,
+                    saved_bytes_per_element=saved_bytes_per_element(fn, case.x, case.others),
+                    full_size_temporaries=full_size_temporaries(eager[key], case.x.numel()),
+                )
             )
-        )
-    first = next(r for r in results if r.role == "peer")
-    for r in results:
-        r.eager_vs_first_peer = first.eager_ms / r.eager_ms
-        if r.compiled_ms is not None and first.compiled_ms is not None:
-            r.compiled_vs_first_peer = first.compiled_ms / r.compiled_ms
+        first = next(r for r in rows if r.role == "peer")
+        for r in rows:
+            r.eager_vs_first_peer = first.eager_ms / r.eager_ms
+            if r.compiled_ms is not None and first.compiled_ms is not None:
+                r.compiled_vs_first_peer = first.compiled_ms / r.compiled_ms
+        results += rows
     return results
+
+
+def groups(cases: list[Case]) -> list[list[Case]]:
+    """Consecutive cases on the same input tensor (the two class losses), to be timed in one rotation."""
+    out: list[list[Case]] = []
+    for case in cases:
+        if out and out[-1][0].x is case.x:
+            out[-1].append(case)
+        else:
+            out.append([case])
+    return out
+
+
+def fix_allocator() -> dict[str, int] | None:
+    """Fixed thresholds for glibc's ``malloc``, so that every version meets the same allocator.
+
+    By default glibc raises its mmap threshold (up to 32 MiB) each time a large mapped block is
+    freed, so whether a 16 or 26 MB temporary is fresh memory that page-faults, or heap memory
+    already touched, depends on what the process freed before: the same ``F.cross_entropy`` call
+    took 40.7 ms in one table and 26.6 ms in the next. Fixed, every block up to 32 MiB comes from the
+    heap (which is not trimmed below 1 GiB), as in a long training loop, and larger ones (10^7
+    float32 elements: 40 MB) are always fresh mappings. ``None`` where the C library is not glibc.
+    """
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        return None
+    settings = {"mmap_threshold": 32 * 2**20, "trim_threshold": 2**30}
+    m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+    if (
+        mallopt(m_mmap_threshold, settings["mmap_threshold"]) != 1
+        or mallopt(m_trim_threshold, settings["trim_threshold"]) != 1
+    ):  # pragma: no cover - refused
+        return None
+    return settings
 
 
 def machine() -> dict[str, object]:
@@ -475,9 +533,10 @@ def run(quick: bool = False, threads: int | None = None, compile_: bool | None =
     else:  # bfloat16 at the sizes where memory traffic matters
         cases += _cases([10**6, 10**7], shapes[:1], [torch.bfloat16], device)
     results: list[Result] = []
-    for case in cases:
-        print(f"  {case.family}, {tuple(case.x.shape)}, {case.x.dtype}", file=sys.stderr, flush=True)
-        results += run_case(case, compile_, rounds, block, device)
+    for group in groups(cases):
+        names = " + ".join(case.family for case in group)
+        print(f"  {names}, {tuple(group[0].x.shape)}, {group[0].x.dtype}", file=sys.stderr, flush=True)
+        results += run_cases(group, compile_, rounds, block, device)
     return machine(), results
 
 
@@ -487,7 +546,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: every core)")
     parser.add_argument("--out", type=Path, default=OUT, help="folder for results.json and speed.png")
     args = parser.parse_args(argv)
+    allocator = fix_allocator()
     info, results = run(quick=args.quick, threads=args.threads)
+    info["malloc"] = "glibc, fixed thresholds " + json.dumps(allocator) if allocator else "default"
     print(", ".join(f"{k} {v}" for k, v in info.items()))
     print(format_results(results))
     if not args.quick:

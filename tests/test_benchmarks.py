@@ -48,6 +48,17 @@ def test_quick_benchmark_reports_every_version_after_checking_they_agree() -> No
             else:  # one logits-sized buffer and a few N-vectors
                 assert element <= r.saved_bytes_per_element <= element + 16 * r.shape[0] * 4 / n
     assert "companion" in bench.format_results(results)
+    # the two class losses are timed in one rotation, so their shared floor is one measurement
+    for dtype in ("float32", "bfloat16"):
+        floors = {r.family: r.eager_ms for r in results if r.version == "F.cross_entropy" and r.dtype == dtype}
+        assert floors.keys() == {"softmax focal", "symmetric CE"}
+        assert floors["softmax focal"] == floors["symmetric CE"]
+
+
+def test_cases_on_one_input_are_grouped_and_nothing_else() -> None:
+    x, z = torch.zeros(3), torch.zeros(3)
+    cases = [bench.Case(name, t, (), {}) for name, t in (("a", x), ("b", x), ("c", z), ("d", x))]
+    assert [[c.family for c in g] for g in bench.groups(cases)] == [["a", "b"], ["c"], ["d"]]
 
 
 def test_quick_schedule_benchmark_times_every_schedule_it_builds() -> None:
