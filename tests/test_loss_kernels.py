@@ -18,6 +18,8 @@ from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.func import grad, jacrev, vmap
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
 
 from companion.losses import (
     FocalLoss,
@@ -265,6 +267,45 @@ def test_binary_losses_keep_one_gradient_per_element(dtype: torch.dtype, per_ele
     assert bench.kept_for_backward(lambda a: binary_focal_loss_from_probs(a, y), p, (y,)) == per_element * n
     # the measurement sees what autograd keeps: torch's own chain for the same loss keeps more
     assert bench.kept_for_backward(lambda a: bench.torchvision_focal(a, y), x, (y,)) >= 3 * per_element * n
+
+
+def test_the_backward_pass_hands_over_its_buffer_as_the_gradient() -> None:
+    # the gradient built in the kept buffer becomes the leaf's .grad as it is: autograd copies a
+    # returned gradient that something else still refers to, a full-size copy on every step
+    n = 10_000
+    x, y, p = torch.randn(n), torch.rand(n), torch.rand(n)
+    logits, t = torch.randn(n // 10, 10), torch.randint(0, 10, (n // 10,))
+    cases = {
+        "sigmoid_focal_loss": (x, lambda a: sigmoid_focal_loss(a, y, gamma=2.0)),
+        "binary_focal_loss_from_probs": (p, lambda a: binary_focal_loss_from_probs(a, y, gamma=2.0)),
+        "log_cosh_loss": (x, lambda a: log_cosh_loss(a, y)),
+        "softmax_focal_loss": (logits, lambda a: softmax_focal_loss(a, t, gamma=2.0)),
+        "sce_loss": (logits, lambda a: sce_loss(a, t)),
+    }
+    for name, (data, loss_fn) in cases.items():
+        leaf = data.detach().requires_grad_()
+        loss = loss_fn(leaf)
+        with _FreshFullSize(data.numel()) as fresh:
+            loss.backward()
+        assert fresh.ops == [], f"{name}: the backward pass allocated full-size tensors in {fresh.ops}"
+        assert leaf.grad is not None and leaf.grad.shape == data.shape
+
+
+class _FreshFullSize(TorchDispatchMode):
+    """The operations that return a tensor of at least ``numel`` elements in new memory (not an input's)."""
+
+    def __init__(self, numel: int) -> None:
+        super().__init__()
+        self.numel = numel
+        self.ops: list[str] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        seen = {t.untyped_storage().data_ptr() for t in tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)}
+        out = func(*args, **(kwargs or {}))
+        for t in tree_leaves(out):
+            if isinstance(t, torch.Tensor) and t.numel() >= self.numel and t.untyped_storage().data_ptr() not in seen:
+                self.ops.append(str(func))
+        return out
 
 
 def test_class_losses_keep_one_logits_sized_buffer() -> None:
