@@ -6,7 +6,8 @@ For every loss family, input size and dtype, the script
    (a benchmark of versions that disagree measures nothing);
 2. measures what each version keeps for backward (bytes per input element, beyond the inputs,
    recorded with ``saved_tensors_hooks``) and how many full-size tensors one forward and
-   backward pass creates (recorded with a ``TorchDispatchMode``);
+   backward pass creates in new memory (``companion.measure.new_tensors``: views and in-place
+   results are not new tensors);
 3. times one forward and backward pass of every version, eager and under ``torch.compile``,
    **interleaved**: each round runs every version once (a block of calls long enough to time),
    and the reported time is the median over rounds, so a slow minute of a shared machine
@@ -54,6 +55,7 @@ sys.path.insert(1, str(ROOT / "_build" / "bench-deps"))
 
 import companion  # noqa: E402 - after the path is set
 from companion.losses import log_cosh_loss, sce_loss, sigmoid_focal_loss, softmax_focal_loss  # noqa: E402
+from companion.measure import new_tensors  # noqa: E402
 
 try:  # a real peer, when installed (make bench puts it in _build/bench-deps)
     import kornia.losses as kornia_losses  # noqa: E402
@@ -107,39 +109,6 @@ def softplus_log_cosh(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 # ---------------------------------------------------------------------------
 # Measurements
-
-
-class _Created(TorchDispatchMode):
-    """Counts the tensors that operations create with at least ``threshold`` elements."""
-
-    def __init__(self, threshold: int) -> None:
-        super().__init__()
-        self.threshold = threshold
-        self.count = 0
-        self.largest = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
-        out = func(*args, **(kwargs or {}))
-        for leaf in tree_leaves(out):
-            if isinstance(leaf, torch.Tensor):
-                nbytes = leaf.numel() * leaf.element_size()
-                self.largest = max(self.largest, nbytes)
-                self.count += leaf.numel() >= self.threshold
-        return out
-
-
-def largest_tensor_bytes(step: Callable[[], object]) -> int:
-    """The largest tensor created while ``step()`` runs (inputs that already exist do not count)."""
-    with _Created(threshold=1) as mode:
-        step()
-    return mode.largest
-
-
-def full_size_temporaries(step: Callable[[], object], numel: int) -> int:
-    """How many tensors of at least ``numel`` elements ``step()`` creates."""
-    with _Created(threshold=numel) as mode:
-        step()
-    return mode.count
 
 
 class _Kept(TorchDispatchMode):
@@ -391,7 +360,7 @@ def run_cases(group: list[Case], compile_: bool, rounds: int, block_s: float, de
                     eager_ms=1e3 * times[f"eager|{key}"],
                     compiled_ms=1e3 * times[f"compiled|{key}"] if compile_ else None,
                     saved_bytes_per_element=saved_bytes_per_element(fn, case.x, case.others),
-                    full_size_temporaries=full_size_temporaries(eager[key], case.x.numel()),
+                    full_size_temporaries=new_tensors(eager[key], case.x.numel()),
                 )
             )
         first = next(r for r in rows if r.role == "peer")

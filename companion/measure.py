@@ -20,19 +20,23 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ._checks import check_int
 
-__all__ = ["LargestTensor", "best_seconds", "flops", "largest_tensor_bytes"]
+__all__ = ["LargestTensor", "best_seconds", "flops", "largest_tensor_bytes", "new_tensors"]
 
 
 class LargestTensor(TorchDispatchMode):
-    """Record the size in bytes of the largest tensor with *new* storage that any operation returns.
+    """Record the largest tensor with *new* storage that any operation returns, and count the large ones.
 
     Views and in-place results share an input's storage and are not counted, so
     the record is the largest allocation the operations themselves make.
+    ``largest`` is its size in bytes; ``count`` is how many new tensors had at
+    least ``min_numel`` elements.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, min_numel: int = 1) -> None:
         super().__init__()
+        self.min_numel = check_int(min_numel, "min_numel", low=1)
         self.largest = 0
+        self.count = 0
 
     def __torch_dispatch__(
         self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
@@ -42,6 +46,7 @@ class LargestTensor(TorchDispatchMode):
         for t in tree_leaves(out):
             if isinstance(t, torch.Tensor) and t.untyped_storage().data_ptr() not in given:
                 self.largest = max(self.largest, t.untyped_storage().nbytes())
+                self.count += t.numel() >= self.min_numel
         return out
 
 
@@ -65,6 +70,27 @@ def largest_tensor_bytes(step: Callable[[], object]) -> int:
     with mode:
         step()
     return mode.largest
+
+
+def new_tensors(step: Callable[[], object], min_numel: int) -> int:
+    """How many new tensors of at least ``min_numel`` elements the operations create while ``step()`` runs.
+
+    Views and in-place results are not new tensors. With ``min_numel`` the size of a
+    step's input, this counts its full-size temporaries: each one is a pass over fresh
+    memory.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.ones(1000)
+    >>> new_tensors(lambda: (x * 2).mul_(3).view(10, 100).sum(), 1000)  # only the product is new
+    1
+    """
+    _check_step(step)
+    mode = LargestTensor(min_numel)
+    with mode:
+        step()
+    return mode.count
 
 
 def flops(step: Callable[[], object]) -> int:

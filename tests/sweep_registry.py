@@ -283,6 +283,7 @@ def registry() -> dict[str, Entry]:
         # --- measures of one step
         "companion.measure.LargestTensor": Entry(a()),
         "companion.measure.largest_tensor_bytes": Entry(lambda: ((lambda: torch.ones(3) * 2,), {})),
+        "companion.measure.new_tensors": Entry(lambda: ((lambda: torch.ones(3) * 2, 3), {})),
         "companion.measure.flops": Entry(lambda: ((lambda: torch.ones(2, 3) @ torch.ones(3, 2),), {})),
         "companion.measure.best_seconds": Entry(lambda: ((lambda: None,), {"repeats": 2})),
         # --- learning-rate range test

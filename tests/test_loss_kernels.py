@@ -18,8 +18,6 @@ from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.func import grad, jacrev, vmap
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_leaves
 
 from companion.losses import (
     FocalLoss,
@@ -34,6 +32,7 @@ from companion.losses import (
     softmax_focal_loss,
 )
 from companion.losses._fused import binary_focal_terms, softmax_row_terms
+from companion.measure import new_tensors
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
@@ -285,27 +284,9 @@ def test_the_backward_pass_hands_over_its_buffer_as_the_gradient() -> None:
     for name, (data, loss_fn) in cases.items():
         leaf = data.detach().requires_grad_()
         loss = loss_fn(leaf)
-        with _FreshFullSize(data.numel()) as fresh:
-            loss.backward()
-        assert fresh.ops == [], f"{name}: the backward pass allocated full-size tensors in {fresh.ops}"
+        created = new_tensors(loss.backward, data.numel())
+        assert created == 0, f"{name}: the backward pass allocated {created} full-size tensors"
         assert leaf.grad is not None and leaf.grad.shape == data.shape
-
-
-class _FreshFullSize(TorchDispatchMode):
-    """The operations that return a tensor of at least ``numel`` elements in new memory (not an input's)."""
-
-    def __init__(self, numel: int) -> None:
-        super().__init__()
-        self.numel = numel
-        self.ops: list[str] = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
-        seen = {t.untyped_storage().data_ptr() for t in tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)}
-        out = func(*args, **(kwargs or {}))
-        for t in tree_leaves(out):
-            if isinstance(t, torch.Tensor) and t.numel() >= self.numel and t.untyped_storage().data_ptr() not in seen:
-                self.ops.append(str(func))
-        return out
 
 
 def test_class_losses_keep_one_logits_sized_buffer() -> None:

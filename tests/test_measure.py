@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from companion.measure import best_seconds, flops, largest_tensor_bytes
+from companion.measure import best_seconds, flops, largest_tensor_bytes, new_tensors
 
 
 def test_largest_tensor_counts_new_storage_only() -> None:
@@ -15,6 +15,16 @@ def test_largest_tensor_counts_new_storage_only() -> None:
     assert largest_tensor_bytes(lambda: x.mul_(1.0)) == 0  # nor does an in-place op
     assert largest_tensor_bytes(lambda: torch.cat([x, x])) == 8000
     assert largest_tensor_bytes(lambda: x.double()) == 8000
+
+
+def test_new_tensors_counts_large_new_storage_only() -> None:
+    x = torch.ones(1000)
+    assert new_tensors(lambda: x.view(10, 100), 1000) == 0
+    assert new_tensors(lambda: x.mul_(1.0), 1000) == 0
+    assert new_tensors(lambda: (x * 2, x[:10] * 2, torch.cat([x, x])), 1000) == 2  # the slice's product is small
+    assert new_tensors(lambda: (x * 2, x[:10] * 2), 10) == 2
+    with pytest.raises(ValueError, match="min_numel"):
+        new_tensors(lambda: None, 0)
 
 
 def test_largest_tensor_sees_the_backward_pass() -> None:

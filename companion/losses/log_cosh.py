@@ -28,9 +28,9 @@ at :math:`|d| > 40`; on the first, :math:`\sinh^2(40) \approx 5.5 \cdot 10^{34}`
 the float32 range. The gradient is :math:`\tanh d`, which the backward pass computes directly
 (a custom autograd function that keeps only :math:`\tanh d` for backward), so it is exact and
 finite everywhere. From about :math:`10^5` elements on, one forward and backward pass costs no
-more than the naive ``log(cosh(d))`` (on a 2-core CPU: 1.03-1.09x its speed at :math:`10^5` and
-:math:`10^6` elements, 1.4-1.7x at :math:`10^7`); at :math:`10^4` elements it takes 40-50 µs
-more (0.84-0.87x), the fixed cost of 13 small tensor operations against the naive form's 4
+more than the naive ``log(cosh(d))`` (on a 2-core CPU: 1.03-1.16x its speed at :math:`10^5` and
+:math:`10^6` elements, 1.3-1.7x at :math:`10^7`); at :math:`10^4` elements it takes 40-60 µs
+more (0.79-0.87x), the fixed cost of 13 small tensor operations against the naive form's 4
 (``make bench`` measures both). It works under ``torch.compile(fullgraph=True)`` and
 ``torch.func``; second derivatives are exact.
 """
